@@ -1,0 +1,42 @@
+import type { ServerResponse } from 'node:http';
+import { ApiError, HttpStatus } from '../protocol/errors.js';
+import type { Log } from '../core/log.js';
+
+/** A JSON success body; every REST success is a JSON object (pusher-http-ruby parses each one). */
+export type ApiResult = Record<string, unknown>;
+
+/** Writes a success as JSON. */
+export function respondJson(res: ServerResponse, body: ApiResult, status: number = HttpStatus.ok) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/**
+ * The one place a failure becomes a response: an {@link ApiError} gets its status and message as
+ * plain text (what hosted Pusher sends; the SDKs surface it as is). Anything else is our bug:
+ * logged, and answered 500 without details.
+ */
+export function respondError(res: ServerResponse, error: unknown, log: Log): void {
+  let status: number = HttpStatus.internal;
+  let message = 'Internal server error';
+  if (error instanceof ApiError) {
+    status = error.status;
+    message = error.message;
+  } else {
+    log.error({ err: error }, 'HTTP API request failed');
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = `${message}\n`;
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

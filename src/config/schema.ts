@@ -1,0 +1,128 @@
+/**
+ * The one declaration of every option: type, default and doc. The loader merges
+ * defaults < config file < environment < flags into one input and validates it here once;
+ * nothing else reads configuration sources.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().positive();
+const bytes = z.number().int().positive();
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const appSchema = z
+  .object({
+    /** App id: the `/apps/{id}` of the HTTP API and the SDK's `appId`. */
+    id: z.string().min(1),
+    /** Public key: the `/app/{key}` of the WebSocket URL and the pusher-js constructor argument. */
+    key: z.string().min(1),
+    /** Signs channel auth, REST requests and webhooks. Never sent to clients. */
+    secret: z.string().min(1),
+    /** A disabled app refuses connections (4003) and REST calls (403). */
+    enabled: z.boolean().default(true),
+    /** Allow `client-*` events on private and presence channels. */
+    clientEvents: z.boolean().default(true),
+    /** Concurrent connections allowed; beyond it new connections are closed with 4004. */
+    maxConnections: z.number().int().positive().nullable().default(null),
+    /** Bytes of `data` per REST-triggered event (Pusher: 10 KB); larger is refused with 413. */
+    maxEventDataBytes: bytes.default(10_240),
+    /** Bytes of `data` per client event (Pusher: 10 KB). */
+    maxClientEventBytes: bytes.default(10_240),
+    /** Client events accepted per connection per second (Pusher: 10); beyond it 4301. */
+    clientEventRateLimit: z.number().int().positive().default(10),
+    /** Channel name length (Pusher docs: 164; the SDKs allow 200). */
+    maxChannelNameLength: z.number().int().min(1).max(1000).default(164),
+    /** Event name length (Pusher: 200). */
+    maxEventNameLength: z.number().int().min(1).max(1000).default(200),
+    /** Channels per trigger (Pusher: 100). */
+    maxChannelsPerTrigger: z.number().int().min(1).max(1000).default(100),
+    /** Events per batch trigger (Pusher: 10). */
+    maxBatchSize: z.number().int().min(1).max(1000).default(10),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Address to listen on (WebSocket and HTTP API). */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Port of the WebSocket endpoint `/app/{key}` and the HTTP API `/apps/{id}/...`; 0 picks one. */
+    port: port.default(6001),
+    /** pusher-fake compatible: address/port of the WebSocket endpoint (default: host/port). */
+    socketHost: z.string().min(1).optional(),
+    socketPort: port.optional(),
+    /** pusher-fake compatible: address/port of the HTTP API (default: host/port). */
+    webHost: z.string().min(1).optional(),
+    webPort: port.optional(),
+    /** Default app id (used when the config file lists no `apps`). */
+    appId: z.string().min(1).default('app-id'),
+    /** Default app key. */
+    key: z.string().min(1).default('app-key'),
+    /** Default app secret. */
+    secret: z.string().min(1).default('app-secret'),
+    /** Client events for the default app. */
+    clientEvents: z.boolean().default(true),
+    /** Several apps on one server; replaces the default app. */
+    apps: z.array(appSchema).min(1).optional(),
+    /** JSON config file the other options were read from (informational once loaded). */
+    config: z.string().optional(),
+    /** Structured log level; logs are JSON, or human-readable when stdout is a TTY. */
+    logLevel: z.enum(logLevels).default('info'),
+    /** Prefix before `/app/{key}` (pusher-js `wsPath`), e.g. `/ws`. */
+    path: z
+      .string()
+      .regex(/^(\/[^/?#]+)*$/, 'must be empty or start with / and not end with /')
+      .default(''),
+    /** Seconds of silence before the server probes a connection; announced to clients. */
+    activityTimeout: seconds.max(3600).default(120),
+    /** Seconds to wait for any frame after a probe before closing with 4201. */
+    pongTimeout: seconds.max(600).default(30),
+    /** Accept connections without `?protocol=` (hand-written clients) instead of closing 4008. */
+    allowMissingProtocol: z.boolean().default(false),
+    /** Largest inbound WebSocket message in bytes; larger closes with 1009. */
+    maxMessageBytes: bytes.default(65_536),
+    /** Largest HTTP request body in bytes; larger is refused with 413. */
+    maxRequestBodyBytes: bytes.default(1_048_576),
+    /** Milliseconds a graceful stop may take before remaining sockets are cut. */
+    shutdownTimeout: z.number().int().min(0).max(60_000).default(4000),
+  })
+  .strict();
+
+/** Options as a caller writes them (everything optional). */
+export type HeraldOptions = z.input<typeof configSchema>;
+/** Options after validation, with every default applied. */
+export type HeraldConfig = z.output<typeof configSchema>;
+export type AppConfig = z.output<typeof appSchema>;
+export type AppOptions = z.input<typeof appSchema>;
+
+/**
+ * Validates merged options. Throws a {@link ConfigError} whose message names every bad option
+ * by its path (`apps.1.secret: …`).
+ */
+export function parseConfig(input: unknown): HeraldConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map(
+      (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(config)'}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The apps a config serves: `apps`, or the single default app built from the top-level options. */
+export function appsOf(config: HeraldConfig): AppConfig[] {
+  if (config.apps !== undefined) return config.apps;
+  return [
+    appSchema.parse({
+      id: config.appId,
+      key: config.key,
+      secret: config.secret,
+      clientEvents: config.clientEvents,
+    }),
+  ];
+}

@@ -1,0 +1,94 @@
+/**
+ * One client connection's state. The transport feeds it (`receive`, `alive`, `closed`); it
+ * writes through its {@link Transport}. The fields are few and flat on purpose: idle connections
+ * are the bulk of a server's memory.
+ */
+import { closeMessage, type CloseCode } from '../protocol/errors.js';
+import { errorFrame } from '../protocol/frames.js';
+import type { App } from '../apps/app.js';
+import type { Frame, Transport } from './transport.js';
+
+/** What a connection asks of the hub that owns it. */
+export interface ConnectionOwner {
+  handle(connection: Connection, text: string): void;
+  handleBinary(connection: Connection): void;
+  release(connection: Connection, code: number, reason: string): void;
+}
+
+export class Connection {
+  readonly app: App;
+  readonly socketId: string;
+  readonly transport: Transport;
+  /** Channels this connection is subscribed to (successfully). */
+  readonly channels = new Set<string>();
+  /** Clock time (ms) of the last frame received from the peer. */
+  lastSeen: number;
+  /** Clock time (ms) the unanswered liveness probe was sent; 0 when none is pending. */
+  probedAt = 0;
+  /** Ring of the last N client-event times (N = the app's rate), created on first use. */
+  clientEventTimes: number[] | undefined;
+  clientEventCursor = 0;
+  readonly #owner: ConnectionOwner;
+  #open = true;
+
+  constructor(
+    owner: ConnectionOwner,
+    app: App,
+    socketId: string,
+    transport: Transport,
+    now: number,
+  ) {
+    this.#owner = owner;
+    this.app = app;
+    this.socketId = socketId;
+    this.transport = transport;
+    this.lastSeen = now;
+  }
+
+  get open(): boolean {
+    return this.#open;
+  }
+
+  /** A text frame arrived (transport → core). */
+  receive(text: string, now: number): void {
+    this.lastSeen = now;
+    this.probedAt = 0;
+    if (this.#open) this.#owner.handle(this, text);
+  }
+
+  /** A binary frame arrived; not part of the protocol. */
+  receiveBinary(now: number): void {
+    this.alive(now);
+    if (this.#open) this.#owner.handleBinary(this);
+  }
+
+  /** Transport-level sign of life (a WebSocket pong or ping). */
+  alive(now: number): void {
+    this.lastSeen = now;
+    this.probedAt = 0;
+  }
+
+  send(frame: Frame): void {
+    if (this.#open) this.transport.send(frame);
+  }
+
+  /**
+   * Server-initiated close: `pusher:error` with the code, then the close frame (PROTOCOL.md
+   * §1.7). Frames queued before it still go out first. The disconnect path runs now, not when
+   * the peer answers, so a dead peer cannot hold state.
+   */
+  terminate(code: CloseCode, message: string = closeMessage[code]): void {
+    if (!this.#open) return;
+    this.transport.send(errorFrame(code, message));
+    this.#open = false;
+    this.transport.close(code, message);
+    this.#owner.release(this, code, message);
+  }
+
+  /** The transport reports the connection is gone (peer close, network error). */
+  closed(code: number, reason: string): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#owner.release(this, code, reason);
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The node's real-time core: accepts connections, dispatches their frames, fans channel messages
+ * out to local subscribers and probes liveness. It writes only through {@link Transport}, keeps
+ * cluster-wide facts behind the scaling interfaces and reports through {@link Lifecycle}.
+ */
+import type { App, AppRegistry } from '../apps/app.js';
+import { CloseCode, ProtocolError, SubscriptionError, closeMessage } from '../protocol/errors.js';
+import { parseConnectionRequest } from '../protocol/connection-request.js';
+import {
+  channelEventFrame,
+  connectionEstablishedFrame,
+  errorFrame,
+  parseClientFrame,
+  pingFrame,
+  pongFrame,
+} from '../protocol/frames.js';
+import { newSocketId } from '../protocol/socket-id.js';
+import type { Broker, ChannelIndex, ChannelMessage } from '../scaling/types.js';
+import type { Clock } from './clock.js';
+import { Connection, type ConnectionOwner } from './connection.js';
+import { Channels } from './channels.js';
+import { acceptClientEvent } from './client-events.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Log } from './log.js';
+import { SharedFrame, type Transport } from './transport.js';
+
+export interface HubOptions {
+  /** Announced to clients and used for the server's own probe, in seconds. */
+  readonly activityTimeout: number;
+  /** Seconds to wait for any frame after a probe before closing with 4201. */
+  readonly pongTimeout: number;
+  /** WebSocket path prefix before `/app/{key}`. */
+  readonly path: string;
+  readonly allowMissingProtocol: boolean;
+}
+
+export interface HubDeps {
+  readonly apps: AppRegistry;
+  readonly broker: Broker;
+  readonly index: ChannelIndex;
+  readonly clock: Clock;
+  readonly lifecycle: Lifecycle;
+  readonly log: Log;
+  readonly options: HubOptions;
+}
+
+/** Live connections of one app on this node. */
+class AppConnections {
+  readonly bySocketId = new Map<string, Connection>();
+}
+
+export class Hub implements ConnectionOwner {
+  readonly #deps: HubDeps;
+  readonly #apps = new Map<string, AppConnections>();
+  readonly channels: Channels;
+  #accepting = true;
+
+  constructor(deps: HubDeps) {
+    this.#deps = deps;
+    this.channels = new Channels(deps);
+    deps.broker.onMessage((appId, channel, message) => this.#deliver(appId, channel, message));
+  }
+
+  get lifecycle(): Lifecycle {
+    return this.#deps.lifecycle;
+  }
+
+  /**
+   * A transport has an upgraded socket for `pathname?query`. Returns the connection it must feed,
+   * or undefined after refusing it (`pusher:error` then close, with the code of §1.6).
+   */
+  open(pathname: string, query: URLSearchParams, transport: Transport): Connection | undefined {
+    const { options, apps, clock, lifecycle } = this.#deps;
+    const request = parseConnectionRequest(
+      pathname,
+      query,
+      options.path,
+      options.allowMissingProtocol,
+    );
+    const refuse = (code: CloseCode, appKey: string | undefined) => {
+      const reason = closeMessage[code];
+      transport.send(errorFrame(code, reason));
+      transport.close(code, reason);
+      lifecycle.emit('connection_refused', { appKey, code, reason });
+      return undefined;
+    };
+    if (!this.#accepting) return refuse(CloseCode.reconnect_now, undefined);
+    if (!request.ok) return refuse(request.code, request.appKey);
+    const app = apps.byKey(request.appKey);
+    if (app === undefined) return refuse(CloseCode.app_not_found, request.appKey);
+    if (!app.enabled) return refuse(CloseCode.app_disabled, app.key);
+    const local = this.#local(app.id);
+    if (app.maxConnections !== null && local.bySocketId.size >= app.maxConnections) {
+      return refuse(CloseCode.over_connection_quota, app.key);
+    }
+    let socketId = newSocketId();
+    while (local.bySocketId.has(socketId)) socketId = newSocketId();
+    const connection = new Connection(this, app, socketId, transport, clock.now());
+    local.bySocketId.set(socketId, connection);
+    transport.send(connectionEstablishedFrame(socketId, options.activityTimeout));
+    lifecycle.emit('connection_opened', { appId: app.id, socketId });
+    return connection;
+  }
+
+  handle(connection: Connection, text: string): void {
+    try {
+      const frame = parseClientFrame(text);
+      switch (frame.kind) {
+        case 'ping':
+          connection.send(pongFrame);
+          return;
+        case 'pong':
+          return;
+        case 'subscribe':
+          this.channels.subscribe(connection, frame);
+          return;
+        case 'unsubscribe':
+          this.channels.unsubscribe(connection, frame.channel);
+          return;
+        case 'signin':
+          throw new ProtocolError('User authentication (pusher:signin) is not supported yet');
+        case 'client-event': {
+          const accepted = acceptClientEvent(connection, frame, this.#deps.clock.now());
+          const message: ChannelMessage = {
+            event: accepted.event,
+            data: accepted.data,
+            exceptSocketId: connection.socketId,
+          };
+          this.#publish(connection.app.id, accepted.channel, message);
+          this.#deps.lifecycle.emit('client_event', {
+            appId: connection.app.id,
+            socketId: connection.socketId,
+            channel: accepted.channel,
+            event: accepted.event,
+            data: accepted.data,
+            userId: undefined,
+          });
+          return;
+        }
+        case 'ignored':
+          this.#deps.log.debug({ event: frame.event }, 'ignored unknown event');
+          return;
+      }
+    } catch (error) {
+      this.#reportFrameError(connection, error);
+    }
+  }
+
+  handleBinary(connection: Connection): void {
+    connection.send(errorFrame(null, 'Binary frames are not supported; send JSON text frames'));
+  }
+
+  release(connection: Connection, code: number, reason: string): void {
+    const { app, socketId } = connection;
+    this.#apps.get(app.id)?.bySocketId.delete(socketId);
+    for (const channel of connection.channels) this.channels.remove(connection, channel);
+    this.#deps.lifecycle.emit('connection_closed', { appId: app.id, socketId, code, reason });
+  }
+
+  /**
+   * The one trigger path (REST, batch, console): publishes a validated event to each channel.
+   * Resolves when every channel's message was accepted by the broker.
+   */
+  async trigger(
+    app: App,
+    event: { name: string; data: string; channels: readonly string[]; socketId?: string },
+  ): Promise<void> {
+    const message: ChannelMessage = {
+      event: event.name,
+      data: event.data,
+      exceptSocketId: event.socketId,
+    };
+    const published = event.channels.map((channel) => this.#publish(app.id, channel, message));
+    const { lifecycle } = this.#deps;
+    if (lifecycle.has('api_message')) {
+      for (const channel of event.channels) {
+        lifecycle.emit('api_message', {
+          appId: app.id,
+          channel,
+          event: event.name,
+          data: event.data,
+          socketId: event.socketId,
+        });
+      }
+    }
+    await Promise.all(published);
+  }
+
+  /** Subscribed connections of a channel, cluster-wide. */
+  subscriptionCount(appId: string, channel: string): Promise<number> {
+    return this.#deps.index.count(appId, channel);
+  }
+
+  /** Distinct users of a presence channel, cluster-wide (presence is not implemented yet: 0). */
+  userCount(_appId: string, _channel: string): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  /** Occupied channels whose name starts with `prefix`, with their connection counts. */
+  occupiedChannels(appId: string, prefix?: string): Promise<Map<string, number>> {
+    return this.#deps.index.list(appId, prefix);
+  }
+
+  /** Connections of an app on this node. */
+  localConnectionCount(appId: string): number {
+    return this.#apps.get(appId)?.bySocketId.size ?? 0;
+  }
+
+  /**
+   * Liveness (PROTOCOL.md §1.5): probes connections silent for `activityTimeout`, closes with
+   * 4201 those that stay silent `pongTimeout` after the probe. The composition root calls this on
+   * a timer; one sweep serves every connection, so idle sockets hold no timers of their own.
+   */
+  sweep(): void {
+    const now = this.#deps.clock.now();
+    const idleMs = this.#deps.options.activityTimeout * 1000;
+    const pongMs = this.#deps.options.pongTimeout * 1000;
+    for (const local of this.#apps.values()) {
+      for (const connection of local.bySocketId.values()) {
+        if (connection.probedAt !== 0) {
+          if (now - connection.probedAt >= pongMs)
+            connection.terminate(CloseCode.pong_not_received);
+        } else if (now - connection.lastSeen >= idleMs) {
+          connection.probedAt = now;
+          connection.transport.probe?.();
+          connection.send(pingFrame);
+        }
+      }
+    }
+  }
+
+  /** Refuses new connections from now on (they get 4200: reconnect, to another node). */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /** Closes every connection with `code` (4200 on a graceful stop). */
+  closeAll(code: CloseCode = CloseCode.reconnect_now): void {
+    for (const local of this.#apps.values()) {
+      for (const connection of [...local.bySocketId.values()]) connection.terminate(code);
+    }
+  }
+
+  #local(appId: string): AppConnections {
+    let local = this.#apps.get(appId);
+    if (local === undefined) this.#apps.set(appId, (local = new AppConnections()));
+    return local;
+  }
+
+  #publish(appId: string, channel: string, message: ChannelMessage): Promise<void> {
+    return this.#deps.broker.publish(appId, channel, message);
+  }
+
+  /** Broker → local subscribers: serialized once, encoded once per transport, sent to each. */
+  #deliver(appId: string, channel: string, message: ChannelMessage): void {
+    const subscribers = this.channels.local(appId, channel);
+    if (subscribers === undefined) return;
+    const frame = new SharedFrame(
+      channelEventFrame(message.event, channel, message.data, message.userId),
+    );
+    const except = message.exceptSocketId;
+    for (const connection of subscribers) {
+      if (connection.socketId !== except) connection.send(frame);
+    }
+  }
+
+  #reportFrameError(connection: Connection, error: unknown): void {
+    if (error instanceof ProtocolError) {
+      connection.send(errorFrame(error.code, error.message, error.channel));
+    } else if (error instanceof SubscriptionError) {
+      // Raised outside a subscribe (should not happen); keep the client informed anyway.
+      connection.send(errorFrame(null, error.message));
+    } else {
+      this.#deps.log.error({ err: error, socketId: connection.socketId }, 'frame handling failed');
+      connection.send(errorFrame(null, 'Server error'));
+    }
+  }
+}

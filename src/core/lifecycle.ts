@@ -1,0 +1,81 @@
+/**
+ * Typed lifecycle events. Webhooks, metrics, the console and test recording subscribe here; the
+ * core never calls them. Listeners run synchronously in emit order and must not throw (a
+ * throwing listener is isolated and reported through `onListenerError`).
+ */
+
+export interface LifecycleEvents {
+  connection_opened: { appId: string; socketId: string };
+  connection_closed: { appId: string; socketId: string; code: number; reason: string };
+  /** A connection refused before it got a socket id (unknown app, quota, bad protocol…). */
+  connection_refused: { appKey: string | undefined; code: number; reason: string };
+  subscribed: { appId: string; socketId: string; channel: string };
+  subscription_failed: {
+    appId: string;
+    socketId: string;
+    channel: string;
+    type: string;
+    status: number;
+    error: string;
+  };
+  unsubscribed: { appId: string; socketId: string; channel: string };
+  /** The channel went from 0 to 1 subscribed connections, cluster-wide. */
+  channel_occupied: { appId: string; channel: string };
+  /** The channel went from 1 to 0 subscribed connections, cluster-wide. */
+  channel_vacated: { appId: string; channel: string };
+  client_event: {
+    appId: string;
+    socketId: string;
+    channel: string;
+    event: string;
+    data: string;
+    userId: string | undefined;
+  };
+  /** An event accepted through the one trigger path (REST, batch, console). */
+  api_message: {
+    appId: string;
+    channel: string;
+    event: string;
+    data: string;
+    socketId: string | undefined;
+  };
+}
+
+export type LifecycleName = keyof LifecycleEvents;
+type Listener<K extends LifecycleName> = (event: LifecycleEvents[K]) => void;
+
+export class Lifecycle {
+  #listeners: { [K in LifecycleName]?: Array<Listener<K>> } = {};
+  readonly #onListenerError: (error: unknown, name: LifecycleName) => void;
+
+  constructor(onListenerError: (error: unknown, name: LifecycleName) => void) {
+    this.#onListenerError = onListenerError;
+  }
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends LifecycleName>(name: K, listener: Listener<K>): () => void {
+    const list = (this.#listeners[name] ??= []) as Array<Listener<K>>;
+    list.push(listener);
+    return () => {
+      const index = list.indexOf(listener);
+      if (index >= 0) list.splice(index, 1);
+    };
+  }
+
+  /** Whether anyone listens, so hot paths can skip building an event nobody reads. */
+  has(name: LifecycleName): boolean {
+    return (this.#listeners[name]?.length ?? 0) > 0;
+  }
+
+  emit<K extends LifecycleName>(name: K, event: LifecycleEvents[K]): void {
+    const list = this.#listeners[name] as Array<Listener<K>> | undefined;
+    if (list === undefined) return;
+    for (const listener of list) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#onListenerError(error, name);
+      }
+    }
+  }
+}

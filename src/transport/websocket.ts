@@ -1,0 +1,217 @@
+/**
+ * The WebSocket transport: `ws` in `noServer` mode behind our own `node:http` server.
+ *
+ * Two `ws` internals are used here and nowhere else, which is why `ws` is pinned to an exact
+ * version and `test/unit/websocket-transport.test.ts` covers both:
+ * - `WebSocket.Sender.frame()` (public static, but undocumented) frames a broadcast once;
+ * - `websocket._socket`, the underlying `net.Socket`, receives those bytes directly, corked until
+ *   the end of the current event-loop turn so a burst leaves in one `writev` per socket.
+ * Writing around `ws`'s Sender is safe because herald never compresses (`perMessageDeflate` off)
+ * and never sends Blobs, so the Sender never queues and its writes and ours share one ordered
+ * stream.
+ */
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import * as ws from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import { closeMessage } from '../protocol/errors.js';
+import { errorFrame } from '../protocol/frames.js';
+import type { Clock } from '../core/clock.js';
+import type { Connection } from '../core/connection.js';
+import type { Hub } from '../core/hub.js';
+import { SharedFrame, type FrameEncoder, type Transport } from '../core/transport.js';
+
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Buffer): boolean;
+}
+
+/** `ws`'s Sender, typed for the one static we use (its types are not published). */
+const { Sender } = ws as unknown as {
+  Sender: { frame(data: Buffer, options: Record<string, boolean | number>): Buffer[] };
+};
+
+/** Frames text once as an unmasked, final text frame: header and payload in one buffer. */
+export const textFrameEncoder: FrameEncoder<Buffer> = {
+  encode(text: string): Buffer {
+    const payload = Buffer.from(text, 'utf8');
+    const parts = Sender.frame(payload, {
+      fin: true,
+      opcode: 1,
+      mask: false,
+      readOnly: true,
+      rsv1: false,
+    });
+    return Buffer.concat(parts);
+  },
+};
+
+/** What every socket of one transport shares: one pointer per socket instead of closures. */
+interface SocketHost {
+  readonly clock: Clock;
+  readonly sockets: Set<HeraldSocket>;
+}
+
+/** Sockets corked during this event-loop turn; uncorked together at the end of it. */
+const corked: HeraldSocket[] = [];
+
+/**
+ * The `WebSocket` class `ws` instantiates for every connection. It is also the connection's
+ * {@link Transport}, so a connection costs this one object and no per-socket closures.
+ */
+export class HeraldSocket extends WebSocket implements Transport {
+  connection: Connection | undefined;
+  host: SocketHost | undefined;
+  #corked = false;
+
+  static #uncorkAll(): void {
+    for (const socket of corked) {
+      socket.#corked = false;
+      socket.#raw()?.uncork();
+    }
+    corked.length = 0;
+  }
+
+  #raw(): RawSocket | undefined {
+    return (this as unknown as { _socket?: RawSocket })._socket;
+  }
+
+  /**
+   * Transport.send for a {@link SharedFrame}: its pre-framed bytes go straight to the socket.
+   * Strings and every other call keep `ws`'s own behaviour. Either way the socket is corked
+   * until the end of this event-loop turn, so a burst of frames leaves in one `writev`.
+   */
+  override send(data: unknown, ...rest: unknown[]): void {
+    if (this.readyState !== WebSocket.OPEN) return;
+    const raw = this.#raw();
+    if (raw !== undefined && !this.#corked) {
+      raw.cork();
+      this.#corked = true;
+      if (corked.length === 0) setImmediate(HeraldSocket.#uncorkAll);
+      corked.push(this);
+    }
+    if (data instanceof SharedFrame && raw !== undefined) {
+      raw.write(data.encoded(textFrameEncoder));
+    } else {
+      (super.send as (...args: unknown[]) => void)(
+        data instanceof SharedFrame ? data.text : data,
+        ...rest,
+      );
+    }
+  }
+
+  probe(): void {
+    if (this.readyState === WebSocket.OPEN) this.ping();
+  }
+
+  /**
+   * Every close `ws` starts on its own (1009 message too big, 1007 invalid UTF-8, 1002 bad
+   * framing) is preceded by a `pusher:error`, like the closes the core starts (§1.7). The core
+   * marks its connection closed before closing, so its own closes are not announced twice.
+   */
+  override close(code?: number, data?: string | Buffer): void {
+    if (
+      this.connection?.open === true &&
+      code !== undefined &&
+      this.readyState === WebSocket.OPEN
+    ) {
+      const message = code === 1009 ? closeMessage[1009] : 'Invalid WebSocket frame';
+      this.send(errorFrame(code, message));
+      super.close(code, data ?? message);
+      return;
+    }
+    super.close(code, data);
+  }
+}
+
+// Listeners are shared functions called with the socket as `this`: no closure per connection.
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  const socket = this as HeraldSocket;
+  const connection = socket.connection;
+  if (connection === undefined) return;
+  const now = socket.host!.clock.now();
+  if (isBinary) connection.receiveBinary(now);
+  else connection.receive(data.toString('utf8'), now);
+}
+
+function onAlive(this: WebSocket): void {
+  const socket = this as HeraldSocket;
+  socket.connection?.alive(socket.host!.clock.now());
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  const socket = this as HeraldSocket;
+  socket.host?.sockets.delete(socket);
+  socket.connection?.closed(code, reason.toString('utf8'));
+}
+
+function onError(): void {
+  // `ws` closes the socket itself after a protocol error and then emits 'close'; this listener
+  // only keeps the error from being thrown as an unhandled 'error' event.
+}
+
+export interface WebSocketTransportOptions {
+  readonly maxMessageBytes: number;
+}
+
+/** Accepts upgrades for the hub. One instance serves every app. */
+export class WebSocketTransport {
+  readonly #server: WebSocketServer;
+  readonly #hub: Hub;
+  readonly #host: SocketHost;
+
+  constructor(hub: Hub, clock: Clock, options: WebSocketTransportOptions) {
+    this.#hub = hub;
+    this.#host = { clock, sockets: new Set() };
+    this.#server = new WebSocketServer({
+      noServer: true,
+      WebSocket: HeraldSocket,
+      maxPayload: options.maxMessageBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+  }
+
+  /** Completes the upgrade, then lets the hub accept or refuse the connection. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#server.handleUpgrade(request, socket, head, (ws) => {
+      const heraldSocket = ws as HeraldSocket;
+      heraldSocket.on('error', onError);
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const connection = this.#hub.open(url.pathname, url.searchParams, heraldSocket);
+      if (connection === undefined) return;
+      heraldSocket.connection = connection;
+      heraldSocket.host = this.#host;
+      this.#host.sockets.add(heraldSocket);
+      heraldSocket.on('message', onMessage);
+      heraldSocket.on('pong', onAlive);
+      heraldSocket.on('ping', onAlive);
+      heraldSocket.on('close', onClose);
+    });
+  }
+
+  /** Resolves when every socket has closed, or cuts the rest at `deadline` (ms from now). */
+  async drain(deadlineMs: number): Promise<void> {
+    const { sockets } = this.#host;
+    if (sockets.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const socket of sockets) socket.terminate();
+        resolve();
+      }, deadlineMs);
+      const check = () => {
+        if (sockets.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      for (const socket of sockets) socket.once('close', check);
+    });
+  }
+
+  /** Open sockets, including those whose connection the core already closed. */
+  get size(): number {
+    return this.#host.sockets.size;
+  }
+}
