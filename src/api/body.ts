@@ -2,15 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { ApiError, HttpStatus } from '../protocol/errors.js';
 
 /**
- * Reads a request body up to `limit` bytes. Over the limit it stops reading and throws 413
- * (checked from Content-Length first, so an honest oversized request is refused unread).
+ * Reads a request body up to `limit` bytes. Over the limit it stops reading and throws 413 with
+ * `Connection: close`, so the rest of the body is never read: the socket is closed after the
+ * answer (checked from Content-Length first, so an honest oversized request is refused unread).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(tooLarge(limit));
-  }
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -18,7 +16,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         req.removeAllListeners('data');
-        req.resume();
+        req.pause();
         reject(tooLarge(limit));
         return;
       }
@@ -33,6 +31,7 @@ function tooLarge(limit: number): ApiError {
   return new ApiError(
     HttpStatus.payload_too_large,
     `Request body too large: the limit is ${limit} bytes`,
+    { connection: 'close' },
   );
 }
 

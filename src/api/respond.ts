@@ -23,9 +23,11 @@ export function respondJson(res: ServerResponse, body: ApiResult, status: number
 export function respondError(res: ServerResponse, error: unknown, log: Log): void {
   let status: number = HttpStatus.internal;
   let message = 'Internal server error';
+  let headers: Readonly<Record<string, string>> = {};
   if (error instanceof ApiError) {
     status = error.status;
     message = error.message;
+    headers = error.headers;
   } else {
     log.error({ err: error }, 'HTTP API request failed');
   }
@@ -35,6 +37,7 @@ export function respondError(res: ServerResponse, error: unknown, log: Log): voi
   }
   const text = `${message}\n`;
   res.writeHead(status, {
+    ...headers,
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(text),
   });

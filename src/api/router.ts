@@ -31,10 +31,15 @@ export interface ApiDeps {
 
 type Route = (deps: ApiDeps, request: ApiRequest, rest: string[]) => Promise<ApiResult>;
 
+/** A route exists but not for this method: the allowed one, for the 405's `Allow` header. */
+interface WrongMethod {
+  readonly allow: string;
+}
+
 /** `/apps/{id}/{...rest}` routes by method and the first segment of rest. */
-function route(method: string, rest: string[]): Route | 'method' | undefined {
+function route(method: string, rest: string[]): Route | WrongMethod | undefined {
   const [first, second, ...more] = rest;
-  const one = (wanted: string, fn: Route) => (method === wanted ? fn : 'method');
+  const one = (wanted: string, fn: Route) => (method === wanted ? fn : { allow: wanted });
   if (first === 'events' && second === undefined) {
     return one('POST', (d, r) => triggerEvents(d.core, r));
   }
@@ -73,7 +78,9 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
 
   if (path === '/' || path === '/ready') {
     if (method !== 'GET' && method !== 'HEAD') {
-      throw new ApiError(HttpStatus.method_not_allowed, `${method} not allowed on ${path}`);
+      throw new ApiError(HttpStatus.method_not_allowed, `${method} not allowed on ${path}`, {
+        allow: 'GET, HEAD',
+      });
     }
     if (path === '/ready' && !deps.ready()) {
       throw new ApiError(HttpStatus.unavailable, 'Shutting down');
@@ -99,8 +106,10 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
   const query = parseQuery(rawQuery);
   verifyApiRequest(app, { method, path, query, body }, Math.floor(deps.clock.now() / 1000));
   if (!app.enabled) throw new ApiError(HttpStatus.forbidden, 'Application disabled');
-  if (handler === 'method') {
-    throw new ApiError(HttpStatus.method_not_allowed, `${method} not allowed on ${path}`);
+  if (typeof handler !== 'function') {
+    throw new ApiError(HttpStatus.method_not_allowed, `${method} not allowed on ${path}`, {
+      allow: handler.allow,
+    });
   }
   const result = await handler(
     deps,

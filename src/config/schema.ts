@@ -86,7 +86,24 @@ export const configSchema = z
     /** Milliseconds a graceful stop may take before remaining sockets are cut. */
     shutdownTimeout: z.number().int().min(0).max(60_000).default(4000),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    // Keys route WebSocket connections and ids route REST calls: each must name one app.
+    for (const field of ['id', 'key'] as const) {
+      const seen = new Map<string, number>();
+      for (const [index, app] of (config.apps ?? []).entries()) {
+        const earlier = seen.get(app[field]);
+        if (earlier !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: ['apps', index, field],
+            message: `app ${field} "${app[field]}" is also apps.${earlier}'s`,
+          });
+        }
+        seen.set(app[field], index);
+      }
+    }
+  });
 
 /** Options as a caller writes them (everything optional). */
 export type HeraldOptions = z.input<typeof configSchema>;
@@ -103,7 +120,8 @@ export function parseConfig(input: unknown): HeraldConfig {
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map(
-      (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(config)'}: ${issue.message}`,
+      (issue) =>
+        `${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`,
     );
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }

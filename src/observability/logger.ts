@@ -12,6 +12,11 @@ export function createLogger(level: LogLevel, human = process.stdout.isTTY === t
   if (!human) return pino(options);
   return pino(
     options,
-    pretty({ sync: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' }),
+    pretty({
+      sync: true,
+      singleLine: true,
+      ignore: 'pid,hostname,name',
+      translateTime: 'HH:MM:ss.l',
+    }),
   );
 }

@@ -28,8 +28,8 @@ export function parseQuery(raw: string): Array<[string, string]> {
  */
 export function apiStringToSign(request: SignedRequest): string {
   const pairs = request.query
-    .filter(([key]) => key !== 'auth_signature')
     .map(([key, value]) => [key.toLowerCase(), value] as const)
+    .filter(([key]) => key !== 'auth_signature')
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const query = pairs.map(([key, value]) => `${key}=${value}`).join('&');
   return `${request.method}\n${request.path}\n${query}`;
@@ -45,7 +45,9 @@ export function md5Hex(body: Uint8Array): string {
  * @param nowSeconds server time in Unix seconds.
  */
 export function verifyApiRequest(app: SigningApp, request: SignedRequest, nowSeconds: number) {
-  const param = (name: string) => request.query.find(([key]) => key === name)?.[1];
+  // Keys are case-insensitive, as in the string to sign (the `pusher-signature` gem lower-cases).
+  const param = (name: string) =>
+    request.query.find(([key]) => key.toLowerCase() === name)?.[1];
   const unauthorized = (message: string) => new ApiError(HttpStatus.unauthorized, message);
 
   const key = param('auth_key');

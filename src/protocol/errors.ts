@@ -102,6 +102,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: HttpStatus,
     message: string,
+    /** Response headers the status requires (`allow` on 405, `connection: close` on 413). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }

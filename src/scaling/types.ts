@@ -18,9 +18,11 @@ export type Deliver = (appId: string, channel: string, message: ChannelMessage) 
 
 /**
  * Moves channel messages to every node that has subscribers. Guarantees: messages published on
- * one channel by one node are delivered in publish order; a node receives messages only for
- * channels it subscribed (the node subscribes per channel on its first local subscriber, never
- * per socket); `publish` resolves once the message is accepted for delivery.
+ * one channel by one node are delivered in publish order; `publish` resolves once the message is
+ * accepted for delivery. The node subscribes per channel on its first local subscriber (never
+ * per socket) and unsubscribes after its last, so a cross-node broker sends a node only what its
+ * clients watch. Delivering a message for a channel without local subscribers is harmless (the
+ * hub drops it), which is what the single-process broker does.
  */
 export interface Broker {
   /** Sets the one local delivery function; called once, before anything is published. */

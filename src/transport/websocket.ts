@@ -1,11 +1,13 @@
 /**
  * The WebSocket transport: `ws` in `noServer` mode behind our own `node:http` server.
  *
- * Two `ws` internals are used here and nowhere else, which is why `ws` is pinned to an exact
- * version and `test/unit/websocket-transport.test.ts` covers both:
+ * Three `ws` internals are used here and nowhere else, which is why `ws` is pinned to an exact
+ * version and `test/unit/websocket-transport.test.ts` covers each:
  * - `WebSocket.Sender.frame()` (public static, but undocumented) frames a broadcast once;
  * - `websocket._socket`, the underlying `net.Socket`, receives those bytes directly, corked until
- *   the end of the current event-loop turn so a burst leaves in one `writev` per socket.
+ *   the end of the current event-loop turn so a burst leaves in one `writev` per socket;
+ * - `websocket._closeFrameReceived` tells the echo of a peer's close apart from a close `ws`
+ *   starts itself after a protocol error (only the latter is announced with `pusher:error`).
  * Writing around `ws`'s Sender is safe because herald never compresses (`perMessageDeflate` off)
  * and never sends Blobs, so the Sender never queues and its writes and ours share one ordered
  * stream.
@@ -111,9 +113,11 @@ export class HeraldSocket extends WebSocket implements Transport {
    * marks its connection closed before closing, so its own closes are not announced twice.
    */
   override close(code?: number, data?: string | Buffer): void {
+    const echo = (this as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived;
     if (
       this.connection?.open === true &&
       code !== undefined &&
+      echo !== true &&
       this.readyState === WebSocket.OPEN
     ) {
       const message = code === 1009 ? closeMessage[1009] : 'Invalid WebSocket frame';

@@ -1,0 +1,67 @@
+/**
+ * What `herald start` prints once it listens: one line a person can copy credentials from, and
+ * ready-to-paste client options for pusher-js and the server SDKs at debug level.
+ */
+import type { AppConfig, HeraldConfig } from '../config/schema.js';
+import type { HeraldAddress } from '../herald.js';
+
+/** `[::1]` in a URL, `127.0.0.1` as is. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export interface Banner {
+  readonly fields: object;
+  readonly message: string;
+}
+
+/** `herald listening on http://… (ws://…/app/{key}) app-id=… key=… secret=…` for the first app. */
+export function startLine(
+  config: HeraldConfig,
+  address: HeraldAddress,
+  apps: readonly AppConfig[],
+): Banner {
+  const app = apps[0]!;
+  const api = `http://${urlHost(address.api.host)}:${address.api.port}`;
+  const ws = `ws://${urlHost(address.websocket.host)}:${address.websocket.port}${config.path}`;
+  const more = apps.length > 1 ? ` (+${apps.length - 1} more in the config file)` : '';
+  return {
+    // Two short fields: pino-pretty prints one line per field, and scripts can `new URL()` them.
+    fields: { api, websocket: ws },
+    message:
+      `herald listening on ${api} (${ws}/app/${app.key}) ` +
+      `app-id=${app.id} key=${app.key} secret=${app.secret}${more}`,
+  };
+}
+
+/** `new Pusher(key, {...})` for pusher-js and `new Pusher({...})` for the Node server SDK. */
+export function clientSnippets(
+  config: HeraldConfig,
+  address: HeraldAddress,
+  app: AppConfig,
+): Banner[] {
+  const pusherJs = {
+    cluster: 'herald', // pusher-js 8 requires a cluster even when wsHost is set
+    wsHost: address.websocket.host,
+    wsPort: address.websocket.port,
+    ...(config.path === '' ? {} : { wsPath: config.path }),
+    forceTLS: false,
+    enabledTransports: ['ws'],
+    disableStats: true,
+  };
+  const pusher = {
+    appId: app.id,
+    key: app.key,
+    secret: app.secret,
+    host: address.api.host,
+    port: String(address.api.port),
+    useTLS: false,
+  };
+  return [
+    {
+      fields: { pusherJs },
+      message: `pusher-js: new Pusher(${JSON.stringify(app.key)}, ${JSON.stringify(pusherJs)})`,
+    },
+    { fields: { pusher }, message: `pusher (Node SDK): new Pusher(${JSON.stringify(pusher)})` },
+  ];
+}

@@ -1,0 +1,113 @@
+/**
+ * The flags of `herald start`. Types and defaults come from the schema, variable names from the
+ * loader; this table adds only the spelling on the command line and the help line.
+ */
+import { InvalidArgumentError, Option } from 'commander';
+import { environmentVariables, parseInteger } from '../config/loader.js';
+import { configSchema, logLevels, type HeraldOptions } from '../config/schema.js';
+
+type FlagOption = keyof typeof environmentVariables;
+
+interface Flag {
+  readonly option: FlagOption;
+  /** Commander's spelling; the long name must be the option's name in kebab-case. */
+  readonly flags: string;
+  readonly description: string;
+  /** What the help shows as the default when the schema has none to show. */
+  readonly defaultText?: string;
+}
+
+/** Options that are not set anywhere still print their schema default in the help. */
+const defaults: Partial<Record<string, unknown>> = configSchema.parse({});
+
+export const startFlags: readonly Flag[] = [
+  { option: 'host', flags: '--host <host>', description: 'address to listen on' },
+  {
+    option: 'port',
+    flags: '--port <port>',
+    description: 'port of the WebSocket endpoint and the HTTP API; 0 picks a free one',
+  },
+  {
+    option: 'appId',
+    flags: '-i, --app-id <id>',
+    description: 'id of the default app (pusher-fake spells it --id, also accepted)',
+  },
+  { option: 'key', flags: '-k, --key <key>', description: 'key of the default app' },
+  { option: 'secret', flags: '-s, --secret <secret>', description: 'secret of the default app' },
+  {
+    option: 'clientEvents',
+    flags: '--no-client-events',
+    description: 'refuse client-* events for the default app',
+    defaultText: 'client events on',
+  },
+  {
+    option: 'config',
+    flags: '--config <file>',
+    description: 'JSON config file',
+    defaultText: 'none',
+  },
+  { option: 'logLevel', flags: '--log-level <level>', description: 'log level' },
+  {
+    option: 'socketHost',
+    flags: '--socket-host <host>',
+    description: 'pusher-fake alias: address of the WebSocket endpoint',
+    defaultText: '--host',
+  },
+  {
+    option: 'socketPort',
+    flags: '--socket-port <port>',
+    description: 'pusher-fake alias: port of the WebSocket endpoint',
+    defaultText: '--port',
+  },
+  {
+    option: 'webHost',
+    flags: '--web-host <host>',
+    description: 'pusher-fake alias: address of the HTTP API',
+    defaultText: '--host',
+  },
+  {
+    option: 'webPort',
+    flags: '--web-port <port>',
+    description: 'pusher-fake alias: port of the HTTP API',
+    defaultText: '--port',
+  },
+];
+
+function integerArgument(text: string): number {
+  const value = parseInteger(text);
+  if (value === undefined) throw new InvalidArgumentError('expected an integer.');
+  return value;
+}
+
+function helpLine({ option, description, defaultText }: Flag): string {
+  const { names } = environmentVariables[option];
+  const env = option === 'clientEvents' ? `${names[0]}=false` : names.join(', ');
+  const fallback = defaultText ?? String(defaults[option]);
+  return `${description} (env: ${env}; default: ${fallback})`;
+}
+
+/** The commander options, without commander defaults so that unset flags stay unset. */
+export function startOptions(): Option[] {
+  const options = startFlags.map((flag) => {
+    const option = new Option(flag.flags, helpLine(flag));
+    if (environmentVariables[flag.option].kind === 'integer') option.argParser(integerArgument);
+    if (flag.option === 'logLevel') option.choices(logLevels);
+    return option;
+  });
+  // Commander allows one long name per option; pusher-fake's `--id` is a second, hidden one.
+  return [...options, new Option('--id <id>').hideHelp()];
+}
+
+/** The flags the user actually typed, as options for the loader. */
+export function givenFlags(
+  values: Record<string, unknown>,
+  sourceOf: (name: string) => string | undefined,
+): HeraldOptions {
+  const given: Record<string, unknown> = {};
+  // Commander gives `--no-client-events` an implied `true` default; only typed flags count.
+  for (const { option } of startFlags) {
+    if (sourceOf(option) === 'cli') given[option] = values[option];
+  }
+  if (sourceOf('id') === 'cli') given['appId'] ??= values['id'];
+  return given;
+}

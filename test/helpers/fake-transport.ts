@@ -1,0 +1,185 @@
+/**
+ * The core without sockets: a transport that records what the core writes, and a hub wired to
+ * it with a manual clock, the memory scaling implementations and a lifecycle recorder.
+ */
+import { StaticAppRegistry, type App } from '../../src/apps/app.js';
+import { appSchema, type AppOptions } from '../../src/config/schema.js';
+import { ManualClock } from '../../src/core/clock.js';
+import type { Connection } from '../../src/core/connection.js';
+import { Hub, type HubOptions } from '../../src/core/hub.js';
+import { Lifecycle, type LifecycleEvents, type LifecycleName } from '../../src/core/lifecycle.js';
+import { silentLog } from '../../src/core/log.js';
+import { SharedFrame, type Frame, type Transport } from '../../src/core/transport.js';
+import { MemoryBroker } from '../../src/scaling/memory/memory-broker.js';
+import { MemoryChannelIndex } from '../../src/scaling/memory/memory-channel-index.js';
+
+/** A parsed server frame; `data` keeps its wire shape (string or object). */
+export interface WireFrame {
+  readonly event: string;
+  readonly channel?: string;
+  readonly data?: unknown;
+  readonly user_id?: string;
+}
+
+export class FakeTransport implements Transport {
+  /** Every frame as the core handed it over, in order (strings and SharedFrames). */
+  readonly frames: Frame[] = [];
+  /** Frames sent after close(); a correct core sends none. */
+  readonly sentAfterClose: Frame[] = [];
+  readonly closes: Array<{ code: number; reason: string }> = [];
+  probes = 0;
+
+  get closed(): boolean {
+    return this.closes.length > 0;
+  }
+
+  send(frame: Frame): void {
+    (this.closed ? this.sentAfterClose : this.frames).push(frame);
+  }
+
+  close(code: number, reason: string): void {
+    this.closes.push({ code, reason });
+  }
+
+  probe(): void {
+    this.probes += 1;
+  }
+
+  /** The wire text of every frame sent, in order. */
+  get texts(): string[] {
+    return this.frames.map((frame) => (frame instanceof SharedFrame ? frame.text : frame));
+  }
+
+  get parsed(): WireFrame[] {
+    return this.texts.map((text) => JSON.parse(text) as WireFrame);
+  }
+
+  get last(): WireFrame | undefined {
+    return this.parsed.at(-1);
+  }
+
+  /** Forgets the frames seen so far, so a test can assert only on what follows. */
+  clear(): void {
+    this.frames.length = 0;
+  }
+}
+
+export const testAppOptions = { id: 'app-1', key: 'app-key', secret: 'app-secret' } as const;
+
+/** An app with every default of the config schema applied. */
+export function testApp(overrides: Partial<AppOptions> = {}): App {
+  return appSchema.parse({ ...testAppOptions, ...overrides });
+}
+
+export type RecordedEvent = {
+  [K in LifecycleName]: { readonly name: K; readonly event: LifecycleEvents[K] };
+}[LifecycleName];
+
+const lifecycleNames: readonly LifecycleName[] = [
+  'connection_opened',
+  'connection_closed',
+  'connection_refused',
+  'subscribed',
+  'subscription_failed',
+  'unsubscribed',
+  'channel_occupied',
+  'channel_vacated',
+  'client_event',
+  'api_message',
+];
+
+export interface TestHub {
+  readonly hub: Hub;
+  readonly clock: ManualClock;
+  readonly apps: readonly App[];
+  /** The default app (the first one). */
+  readonly app: App;
+  /** Every lifecycle event, in emit order. */
+  readonly events: RecordedEvent[];
+  /** Errors thrown by lifecycle listeners; a correct setup has none. */
+  readonly listenerErrors: unknown[];
+  /** Names of the recorded events, in order. */
+  names(): LifecycleName[];
+  /** Opens a connection; the default URL is the app's `/app/{key}?protocol=7`. */
+  open(url?: string): { transport: FakeTransport; connection: Connection | undefined };
+  /** Opens a connection that must be accepted, and drops its handshake frame. */
+  connect(url?: string): { transport: FakeTransport; connection: Connection };
+  /** Feeds a frame from the peer; objects are JSON-encoded. */
+  receive(connection: Connection, frame: string | object): void;
+}
+
+export interface TestHubOptions extends Partial<HubOptions> {
+  readonly apps?: ReadonlyArray<Partial<AppOptions>>;
+  /** Listening to `api_message` changes nothing but is off by default like in production. */
+  readonly record?: readonly LifecycleName[];
+}
+
+export function createTestHub(options: TestHubOptions = {}): TestHub {
+  const apps = (options.apps ?? [{}]).map((overrides, index) =>
+    testApp(
+      index === 0 ? overrides : { id: `app-${index + 1}`, key: `key-${index + 1}`, ...overrides },
+    ),
+  );
+  const clock = new ManualClock();
+  const listenerErrors: unknown[] = [];
+  const lifecycle = new Lifecycle((error) => listenerErrors.push(error));
+  const events: RecordedEvent[] = [];
+  for (const name of options.record ?? lifecycleNames) {
+    lifecycle.on(name, (event) => events.push({ name, event } as RecordedEvent));
+  }
+  const hub = new Hub({
+    apps: new StaticAppRegistry(apps),
+    broker: new MemoryBroker(),
+    index: new MemoryChannelIndex(),
+    clock,
+    lifecycle,
+    log: silentLog,
+    options: {
+      activityTimeout: options.activityTimeout ?? 120,
+      pongTimeout: options.pongTimeout ?? 30,
+      path: options.path ?? '',
+      allowMissingProtocol: options.allowMissingProtocol ?? false,
+    },
+  });
+  const app = apps[0]!;
+  const open = (url = `/app/${app.key}?protocol=7`) => {
+    const parsed = new URL(url, 'http://localhost');
+    const transport = new FakeTransport();
+    const connection = hub.open(parsed.pathname, parsed.searchParams, transport);
+    return { transport, connection };
+  };
+  return {
+    hub,
+    clock,
+    apps,
+    app,
+    events,
+    listenerErrors,
+    names: () => events.map((recorded) => recorded.name),
+    open,
+    connect(url) {
+      const { transport, connection } = open(url);
+      if (connection === undefined) {
+        throw new Error(`connection refused: ${transport.texts.join(' ')}`);
+      }
+      transport.clear();
+      return { transport, connection };
+    },
+    receive(connection, frame) {
+      connection.receive(typeof frame === 'string' ? frame : JSON.stringify(frame), clock.now());
+    },
+  };
+}
+
+/** Lets promise callbacks (channel index answers) and immediates run. */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Decodes the JSON string `data` of a server frame. */
+export function dataOf(frame: WireFrame | undefined): unknown {
+  if (frame === undefined) throw new Error('no frame');
+  if (typeof frame.data !== 'string')
+    throw new Error(`data is not a string: ${String(frame.data)}`);
+  return JSON.parse(frame.data);
+}
