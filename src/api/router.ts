@@ -7,7 +7,7 @@ import type { AppRegistry } from '../apps/app.js';
 import type { Clock } from '../core/clock.js';
 import type { Log } from '../core/log.js';
 import { ApiError, HttpStatus } from '../protocol/errors.js';
-import { parseQuery, verifyApiRequest } from '../protocol/api-signature.js';
+import { verifyApiRequest } from '../protocol/api-signature.js';
 import { parseJsonObject, readBody } from './body.js';
 import {
   channelInfo,
@@ -103,7 +103,8 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
   if (handler === undefined) throw new ApiError(HttpStatus.not_found, `Unknown route: ${path}`);
 
   const body = await readBody(req, deps.maxRequestBodyBytes);
-  const query = parseQuery(rawQuery);
+  const params = new URLSearchParams(rawQuery);
+  const query = [...params];
   verifyApiRequest(app, { method, path, query, body }, Math.floor(deps.clock.now() / 1000));
   if (!app.enabled) throw new ApiError(HttpStatus.forbidden, 'Application disabled');
   if (typeof handler !== 'function') {
@@ -111,10 +112,6 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
       allow: handler.allow,
     });
   }
-  const result = await handler(
-    deps,
-    { app, query: new URLSearchParams(query), body: parseJsonObject(body) },
-    rest,
-  );
+  const result = await handler(deps, { app, query: params, body: parseJsonObject(body) }, rest);
   respondJson(res, result);
 }

@@ -258,9 +258,15 @@ export class Hub implements ConnectionOwner {
     const frame = new SharedFrame(
       channelEventFrame(message.event, channel, message.data, message.userId),
     );
+    // Subscribers are open connections (release() removes them synchronously), so the loop
+    // writes to their transports directly: this is the per-delivery hot path.
     const except = message.exceptSocketId;
-    for (const connection of subscribers) {
-      if (connection.socketId !== except) connection.send(frame);
+    if (except === undefined) {
+      for (const connection of subscribers) connection.transport.send(frame);
+    } else {
+      for (const connection of subscribers) {
+        if (connection.socketId !== except) connection.transport.send(frame);
+      }
     }
   }
 

@@ -55,8 +55,15 @@ interface SocketHost {
   readonly sockets: Set<HeraldSocket>;
 }
 
-/** Sockets corked during this event-loop turn; uncorked together at the end of it. */
-const corked: HeraldSocket[] = [];
+/** Raw sockets corked during this event-loop turn; uncorked together at the end of it. */
+const corked: RawSocket[] = [];
+/** Counts turns that corked something: a socket corked in an earlier turn is not corked now. */
+let turn = 1;
+function uncorkAll(): void {
+  for (const raw of corked) raw.uncork();
+  corked.length = 0;
+  turn += 1;
+}
 
 /**
  * The `WebSocket` class `ws` instantiates for every connection. It is also the connection's
@@ -65,42 +72,28 @@ const corked: HeraldSocket[] = [];
 export class HeraldSocket extends WebSocket implements Transport {
   connection: Connection | undefined;
   host: SocketHost | undefined;
-  #corked = false;
+  #corkedTurn = 0;
 
-  static #uncorkAll(): void {
-    for (const socket of corked) {
-      socket.#corked = false;
-      socket.#raw()?.uncork();
-    }
-    corked.length = 0;
-  }
-
-  #raw(): RawSocket | undefined {
-    return (this as unknown as { _socket?: RawSocket })._socket;
+  /** Corks the socket until the end of this turn, so a burst of frames leaves in one writev. */
+  #cork(raw: RawSocket): void {
+    if (this.#corkedTurn === turn) return;
+    this.#corkedTurn = turn;
+    raw.cork();
+    if (corked.length === 0) setImmediate(uncorkAll);
+    corked.push(raw);
   }
 
   /**
-   * Transport.send for a {@link SharedFrame}: its pre-framed bytes go straight to the socket.
-   * Strings and every other call keep `ws`'s own behaviour. Either way the socket is corked
-   * until the end of this event-loop turn, so a burst of frames leaves in one `writev`.
+   * Transport.send. A {@link SharedFrame}'s pre-framed bytes go straight to the socket (the
+   * broadcast hot path); strings and every other call keep `ws`'s own behaviour.
    */
   override send(data: unknown, ...rest: unknown[]): void {
     if (this.readyState !== WebSocket.OPEN) return;
-    const raw = this.#raw();
-    if (raw !== undefined && !this.#corked) {
-      raw.cork();
-      this.#corked = true;
-      if (corked.length === 0) setImmediate(HeraldSocket.#uncorkAll);
-      corked.push(this);
-    }
-    if (data instanceof SharedFrame && raw !== undefined) {
-      raw.write(data.encoded(textFrameEncoder));
-    } else {
-      (super.send as (...args: unknown[]) => void)(
-        data instanceof SharedFrame ? data.text : data,
-        ...rest,
-      );
-    }
+    // Set by ws before the state becomes OPEN.
+    const raw = (this as unknown as { _socket: RawSocket })._socket;
+    this.#cork(raw);
+    if (data instanceof SharedFrame) raw.write(data.encoded(textFrameEncoder));
+    else (super.send as (...args: unknown[]) => void)(data, ...rest);
   }
 
   probe(): void {

@@ -1,0 +1,145 @@
+/**
+ * The bench side of a server process: fork the compiled server file, wait for its port, ask it
+ * for CPU and event-loop counters, stop it. Every live child is tracked so an error or Ctrl-C in
+ * the bench still stops each one by its PID.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildStats, FromChild, ServerHandle, ToChild } from './child.js';
+
+export type ServerKind = 'baseline' | 'herald';
+
+const files: Record<ServerKind, URL> = {
+  baseline: new URL('./baseline-server.js', import.meta.url),
+  herald: new URL('./herald-server.js', import.meta.url),
+};
+
+const live = new Set<ChildProcess>();
+
+/** Kills every child still running (SIGKILL, by PID). For error and signal paths. */
+export function killAll(): void {
+  for (const child of live) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      process.kill(child.pid, 'SIGKILL');
+    }
+  }
+  live.clear();
+}
+
+const READY_TIMEOUT_MS = 15_000;
+const STATS_TIMEOUT_MS = 5_000;
+
+export class ServerProcess {
+  readonly kind: ServerKind;
+  readonly port: number;
+  readonly app: ServerHandle['app'];
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
+  #pendingStats: Array<(stats: ChildStats) => void> = [];
+
+  private constructor(
+    kind: ServerKind,
+    child: ChildProcess,
+    exited: Promise<void>,
+    ready: Extract<FromChild, { type: 'ready' }>,
+  ) {
+    this.kind = kind;
+    this.#child = child;
+    this.#exited = exited;
+    this.port = ready.port;
+    this.app = ready.app;
+    child.on('message', (message: FromChild) => {
+      if (message.type === 'stats') this.#pendingStats.shift()?.(message);
+    });
+  }
+
+  /**
+   * Forks the server. `execArgv` are node flags for the child only (e.g. `--cpu-prof`); the
+   * bench's own flags are not inherited, so profiling the bench does not profile the server.
+   */
+  static async start(kind: ServerKind, execArgv: readonly string[] = []): Promise<ServerProcess> {
+    const child = fork(files[kind], [], {
+      execArgv: [...execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    live.add(child);
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        live.delete(child);
+        resolve();
+      }),
+    );
+    const ready = await new Promise<Extract<FromChild, { type: 'ready' }>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        fail(new Error(`${kind} server did not start within ${READY_TIMEOUT_MS} ms`));
+      }, READY_TIMEOUT_MS);
+      const onMessage = (message: FromChild) => {
+        if (message.type !== 'ready') return;
+        cleanup();
+        resolve(message);
+      };
+      const onExit = (code: number | null, signal: string | null) =>
+        fail(new Error(`${kind} server exited before it was ready (${signal ?? code})`));
+      const fail = (error: Error) => {
+        cleanup();
+        if (child.exitCode === null && child.signalCode === null)
+          process.kill(child.pid!, 'SIGKILL');
+        reject(error);
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+    return new ServerProcess(kind, child, exited, ready);
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  stats(): Promise<ChildStats> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.kind} server did not answer a stats request`)),
+        STATS_TIMEOUT_MS,
+      );
+      this.#pendingStats.push((stats) => {
+        clearTimeout(timer);
+        resolve(stats);
+      });
+      this.#send({ type: 'stats' }, (error) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.kind} server is gone: ${error.message}`));
+      });
+    });
+  }
+
+  /** Asks for a graceful stop; kills the process by PID if it has not exited by `timeoutMs`. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    // A child that died unasked cannot hear the request; the deadline below still applies.
+    this.#send({ type: 'stop' }, () => this.#child.kill('SIGKILL'));
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    const timedOut = await Promise.race([this.#exited.then(() => false), killed]);
+    clearTimeout(timer);
+    if (timedOut) {
+      process.kill(this.pid, 'SIGKILL');
+      await this.#exited;
+      throw new Error(`${this.kind} server did not exit within ${timeoutMs} ms of stop; killed`);
+    }
+  }
+
+  /** Sends over IPC; `failed` runs if the child is gone (with a callback, no 'error' event). */
+  #send(message: ToChild, failed: (error: Error) => void): void {
+    if (!this.#child.connected) return failed(new Error('IPC channel closed'));
+    this.#child.send(message, (error) => {
+      if (error !== null) failed(error);
+    });
+  }
+}
