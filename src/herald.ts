@@ -10,8 +10,7 @@ import { Lifecycle } from './core/lifecycle.js';
 import type { Log } from './core/log.js';
 import { createApiHandler } from './api/router.js';
 import { createLogger } from './observability/logger.js';
-import { MemoryBroker } from './scaling/memory/memory-broker.js';
-import { MemoryChannelIndex } from './scaling/memory/memory-channel-index.js';
+import { memoryScaling } from './scaling/memory/index.js';
 import { close, listen, type BoundListener, type Listener } from './transport/http-server.js';
 import { WebSocketTransport } from './transport/websocket.js';
 
@@ -65,12 +64,10 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
   const lifecycle = new Lifecycle((error, name) =>
     log.error({ err: error, event: name }, 'lifecycle listener failed'),
   );
-  const broker = new MemoryBroker();
-  const index = new MemoryChannelIndex();
+  const scaling = memoryScaling(clock);
   const hub = new Hub({
     apps,
-    broker,
-    index,
+    ...scaling,
     clock,
     lifecycle,
     log,
@@ -130,7 +127,9 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
           Promise.race([servers, new Promise((resolve) => setTimeout(resolve, deadline).unref())]),
         ]);
         for (const { server } of bound) server.closeAllConnections();
-        await Promise.all([broker.close(), index.close()]);
+        await Promise.all(
+          Object.values(scaling).map((role: { close(): Promise<void> }) => role.close()),
+        );
       })();
       return stopped;
     },

@@ -3,6 +3,7 @@
  * testable directly. Authentication has already happened (see `router.ts`).
  */
 import type { App } from '../apps/app.js';
+import type { CachedEvent, PresenceMember } from '../scaling/types.js';
 import { ApiError, HttpStatus } from '../protocol/errors.js';
 import { channelType, isValidChannelName, userChannelPrefix } from '../protocol/channel-name.js';
 import type { ApiResult } from './respond.js';
@@ -17,6 +18,10 @@ export interface ApiCore {
   subscriptionCount(appId: string, channel: string): Promise<number>;
   userCount(appId: string, channel: string): Promise<number>;
   occupiedChannels(appId: string, prefix?: string): Promise<Map<string, number>>;
+  members(appId: string, channel: string): Promise<PresenceMember[]>;
+  cached(appId: string, channel: string): Promise<CachedEvent | undefined>;
+  terminateUser(app: App, userId: string): Promise<void>;
+  now(): number;
 }
 
 export interface ApiRequest {
@@ -102,20 +107,75 @@ export async function channelInfo(
   { app, query }: ApiRequest,
   channel: string,
 ): Promise<ApiResult> {
-  if (!isValidChannelName(channel, app.maxChannelNameLength)) {
-    throw new ApiError(HttpStatus.bad_request, `Invalid channel name: ${channel}`);
-  }
-  const info = parseInfo(query.get('info') ?? undefined, ['user_count', 'subscription_count']);
+  validChannel(app, channel);
+  const info = parseInfo(query.get('info') ?? undefined, [
+    'user_count',
+    'subscription_count',
+    'cache',
+  ]);
   if (info.has('user_count') && !isPresence(channel)) {
     throw new ApiError(
       HttpStatus.bad_request,
       `user_count may only be requested for presence channels (${channel} is not one)`,
     );
   }
+  if (info.has('cache') && !channelType(channel).cached) {
+    throw new ApiError(
+      HttpStatus.bad_request,
+      `cache may only be requested for cache channels (${channel} is not one)`,
+    );
+  }
   const count = await core.subscriptionCount(app.id, channel);
-  if (count === 0) return { occupied: false };
-  const result: ApiResult = { occupied: true };
-  if (info.has('user_count')) result.user_count = await core.userCount(app.id, channel);
-  if (info.has('subscription_count')) result.subscription_count = count;
+  const result: ApiResult = { occupied: count > 0 };
+  if (count > 0 && info.has('user_count'))
+    result.user_count = await core.userCount(app.id, channel);
+  if (count > 0 && info.has('subscription_count')) result.subscription_count = count;
+  // The cache outlives occupancy (§8), so it is reported for an unoccupied channel too.
+  if (info.has('cache')) {
+    const cached = await core.cached(app.id, channel);
+    result.cache =
+      cached === undefined
+        ? null
+        : {
+            data: cached.data,
+            ttl: Math.max(0, Math.ceil((cached.expiresAt - core.now()) / 1000)),
+          };
+  }
   return result;
+}
+
+function validChannel(app: App, channel: string): void {
+  if (!isValidChannelName(channel, app.maxChannelNameLength)) {
+    throw new ApiError(HttpStatus.bad_request, `Invalid channel name: ${channel}`);
+  }
+}
+
+/** `GET /apps/{id}/channels/{name}/users` (§5.7): presence channels only. */
+export async function channelUsers(
+  core: ApiCore,
+  { app }: ApiRequest,
+  channel: string,
+): Promise<ApiResult> {
+  validChannel(app, channel);
+  if (!isPresence(channel)) {
+    throw new ApiError(
+      HttpStatus.bad_request,
+      `users may only be requested for presence channels (${channel} is not one)`,
+    );
+  }
+  const members = await core.members(app.id, channel);
+  return { users: members.map((member) => ({ id: member.userId })) };
+}
+
+/** `POST /apps/{id}/users/{user_id}/terminate_connections` (§5.8). */
+export async function terminateUserConnections(
+  core: ApiCore,
+  { app }: ApiRequest,
+  userId: string,
+): Promise<ApiResult> {
+  if (userId === '' || userId.length > app.maxUserIdLength) {
+    throw new ApiError(HttpStatus.bad_request, `Invalid user id: ${userId}`);
+  }
+  await core.terminateUser(app, userId);
+  return {};
 }

@@ -11,7 +11,9 @@ import { verifyApiRequest } from '../protocol/api-signature.js';
 import { parseJsonObject, readBody } from './body.js';
 import {
   channelInfo,
+  channelUsers,
   listChannels,
+  terminateUserConnections,
   triggerBatch,
   triggerEvents,
   type ApiCore,
@@ -51,6 +53,19 @@ function route(method: string, rest: string[]): Route | WrongMethod | undefined 
   }
   if (first === 'channels' && second !== undefined && more.length === 0) {
     return one('GET', (d, r, segments) => channelInfo(d.core, r, decode(segments[1]!)));
+  }
+  if (first === 'channels' && second !== undefined && more.length === 1 && more[0] === 'users') {
+    return one('GET', (d, r, segments) => channelUsers(d.core, r, decode(segments[1]!)));
+  }
+  if (
+    first === 'users' &&
+    second !== undefined &&
+    more.length === 1 &&
+    more[0] === 'terminate_connections'
+  ) {
+    return one('POST', (d, r, segments) =>
+      terminateUserConnections(d.core, r, decode(segments[1]!)),
+    );
   }
   return undefined;
 }

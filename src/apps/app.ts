@@ -15,6 +15,13 @@ export interface App {
   readonly maxEventNameLength: number;
   readonly maxChannelsPerTrigger: number;
   readonly maxBatchSize: number;
+  readonly maxPresenceMembers: number;
+  readonly maxUserIdLength: number;
+  readonly maxUserInfoBytes: number;
+  readonly maxWatchlistSize: number;
+  /** Seconds. */
+  readonly cacheTtl: number;
+  readonly subscriptionCount: boolean;
 }
 
 /** Finds apps by key (WebSocket URL) or id (REST path). */

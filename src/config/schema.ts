@@ -39,6 +39,18 @@ export const appSchema = z
     maxChannelsPerTrigger: z.number().int().min(1).max(1000).default(100),
     /** Events per batch trigger (Pusher: 10). */
     maxBatchSize: z.number().int().min(1).max(1000).default(10),
+    /** Distinct users per presence channel (Pusher: 100); beyond it subscriptions are refused. */
+    maxPresenceMembers: z.number().int().positive().default(100),
+    /** Characters of a presence or signed-in user id (Pusher: 128). */
+    maxUserIdLength: z.number().int().positive().default(128),
+    /** Bytes of a member's serialized `user_info` (Pusher: 1 KB). */
+    maxUserInfoBytes: bytes.default(1024),
+    /** User ids per signin watchlist (Pusher: 100); the rest are dropped with `pusher:error` 4302. */
+    maxWatchlistSize: z.number().int().positive().default(100),
+    /** Seconds a cache channel keeps its last REST-triggered event (Pusher: up to 30 minutes). */
+    cacheTtl: seconds.default(1800),
+    /** Send `pusher_internal:subscription_count` to subscribers of non-presence channels. */
+    subscriptionCount: z.boolean().default(false),
   })
   .strict();
 

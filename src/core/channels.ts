@@ -1,22 +1,37 @@
 /**
  * Subscriptions on this node: who is subscribed to what, the subscribe/unsubscribe rules of
- * PROTOCOL.md §2.2–§2.5, and the occupancy facts asked of the {@link ChannelIndex}.
+ * PROTOCOL.md §2.2–§2.6 (presence included), what a cache channel sends a new subscriber (§8),
+ * and the cluster-wide facts asked of the {@link ChannelIndex} and {@link PresenceStore}.
  */
-import type { ClientFrame } from '../protocol/frames.js';
-import { subscriptionErrorFrame, subscriptionSucceededFrame } from '../protocol/frames.js';
+import type { App } from '../apps/app.js';
+import type { ClientFrame, MemberWire } from '../protocol/frames.js';
+import {
+  cacheMissFrame,
+  channelEventFrame,
+  memberAddedData,
+  memberRemovedData,
+  presenceData,
+  subscriptionErrorFrame,
+  subscriptionSucceededFrame,
+} from '../protocol/frames.js';
 import { SubscriptionError } from '../protocol/errors.js';
 import { channelStringToSign, verifyToken } from '../protocol/auth-signature.js';
-import { channelType, isValidChannelName } from '../protocol/channel-name.js';
-import type { Broker, ChannelIndex } from '../scaling/types.js';
+import { channelType, isValidChannelName, userOfChannel } from '../protocol/channel-name.js';
+import { parseChannelData } from '../protocol/member-data.js';
+import type { Broker, ChannelCache, ChannelIndex, PresenceStore } from '../scaling/types.js';
 import type { Connection } from './connection.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Log } from './log.js';
+import type { SubscriptionCounts } from './subscription-counts.js';
 
 type Subscribe = Extract<ClientFrame, { kind: 'subscribe' }>;
 
 export interface ChannelsDeps {
   readonly broker: Broker;
   readonly index: ChannelIndex;
+  readonly presence: PresenceStore;
+  readonly cache: ChannelCache;
+  readonly counts: SubscriptionCounts;
   readonly lifecycle: Lifecycle;
   readonly log: Log;
 }
@@ -38,109 +53,251 @@ export class Channels {
   /** Handles `pusher:subscribe`; a refusal becomes a channel-scoped `pusher:subscription_error`. */
   subscribe(connection: Connection, frame: Subscribe): void {
     const { channel } = frame;
+    let member: MemberWire | undefined;
     try {
-      this.#authorize(connection, frame);
+      member = this.#authorize(connection, frame);
     } catch (error) {
-      if (!(error instanceof SubscriptionError)) throw error;
-      connection.send(
-        subscriptionErrorFrame(channel, {
-          type: error.type,
-          error: error.message,
-          status: error.status,
-        }),
-      );
-      this.#deps.lifecycle.emit('subscription_failed', {
-        appId: connection.app.id,
-        socketId: connection.socketId,
-        channel,
-        type: error.type,
-        status: error.status,
-        error: error.message,
-      });
+      this.#refuse(connection, channel, error);
+      return;
+    }
+    if (member !== undefined) {
+      this.#subscribePresence(connection, channel, member);
       return;
     }
     // A duplicate subscribe is answered again and changes nothing (§2.3, §11).
-    if (!connection.channels.has(channel)) this.#add(connection, channel);
+    const fresh = !connection.channels.has(channel);
+    if (fresh) this.#add(connection, channel);
     connection.send(subscriptionSucceededFrame(channel));
+    if (fresh) this.#afterSucceeded(connection, channel);
   }
 
   /** Handles `pusher:unsubscribe`; unknown subscriptions are ignored (§2.5). */
   unsubscribe(connection: Connection, channel: string): void {
+    // A presence join still in flight is cancelled; its completion cleans up.
+    if (connection.pending?.delete(channel) === true) return;
     if (connection.channels.has(channel)) this.remove(connection, channel);
   }
 
-  /** Removes one subscription and runs its consequences (broker, occupancy, lifecycle). */
+  /** Removes one subscription and runs its consequences (broker, occupancy, presence, events). */
   remove(connection: Connection, channel: string): void {
-    const appId = connection.app.id;
-    const channels = this.#apps.get(appId);
+    const { app, socketId } = connection;
+    const channels = this.#apps.get(app.id);
     const subscribers = channels?.get(channel);
     connection.channels.delete(channel);
     if (subscribers === undefined || !subscribers.delete(connection)) return;
     if (subscribers.size === 0) {
       channels!.delete(channel);
-      this.#deps.broker.unsubscribe(appId, channel);
+      this.#deps.broker.unsubscribe(app.id, channel);
     }
     const { index, lifecycle, log } = this.#deps;
-    lifecycle.emit('unsubscribed', { appId, socketId: connection.socketId, channel });
-    index.leave(appId, channel, connection.socketId).then(
+    lifecycle.emit('unsubscribed', { appId: app.id, socketId, channel });
+    const userId = connection.presence?.get(channel);
+    if (userId !== undefined) {
+      connection.presence!.delete(channel);
+      this.#leavePresence(app, channel, socketId, userId);
+    }
+    index.leave(app.id, channel, socketId).then(
       (vacated) => {
-        if (vacated) lifecycle.emit('channel_vacated', { appId, channel });
+        if (vacated) lifecycle.emit('channel_vacated', { appId: app.id, channel });
+        else this.#countChanged(app, channel);
       },
       (error: unknown) => log.error({ err: error, channel }, 'channel index leave failed'),
     );
   }
 
-  #authorize(connection: Connection, frame: Subscribe): void {
+  /** Checks name and auth; returns the presence member for presence channels. */
+  #authorize(connection: Connection, frame: Subscribe): MemberWire | undefined {
     const { app, socketId } = connection;
-    const { channel } = frame;
+    const { channel, channelData } = frame;
     if (!isValidChannelName(channel, app.maxChannelNameLength)) {
       throw new SubscriptionError('InvalidChannel', 400, `Invalid channel name: ${channel}`);
     }
-    const type = channelType(channel);
-    switch (type.kind) {
+    switch (channelType(channel).kind) {
       case 'public':
-        return;
+        return undefined;
       case 'user':
-        // Only a connection signed in as that user may listen to its channel (§2.2 step 2), and
-        // signin is not supported yet, so nobody may.
-        throw new SubscriptionError('AuthError', 403, `Cannot subscribe to ${channel}`);
-      case 'presence':
-        throw new SubscriptionError(
-          'InvalidChannel',
-          501,
-          `Presence channels are not supported yet: ${channel}`,
-        );
+        // Only the connection signed in as that user may listen to its channel (§2.2 step 2).
+        if (connection.user?.id !== userOfChannel(channel)) {
+          throw new SubscriptionError('AuthError', 403, `Cannot subscribe to ${channel}`);
+        }
+        return undefined;
       case 'private':
       case 'encrypted': {
         const candidates: [string, ...string[]] = [channelStringToSign(socketId, channel)];
         // pusher-http-node signs channel_data for any channel type when given one (§4.1).
-        if (frame.channelData !== undefined) {
-          candidates.push(channelStringToSign(socketId, channel, frame.channelData));
+        if (channelData !== undefined) {
+          candidates.push(channelStringToSign(socketId, channel, channelData));
         }
         verifyToken(app, frame.auth, channel, candidates);
-        return;
+        return undefined;
+      }
+      case 'presence': {
+        if (channelData === undefined) {
+          // Presence through the signed-in user (§4.5): signed over socket id and channel only.
+          const user = connection.user;
+          if (user === undefined) {
+            throw new SubscriptionError(
+              'AuthError',
+              401,
+              'Presence subscription requires channel_data or a signed-in user',
+            );
+          }
+          verifyToken(app, frame.auth, channel, [channelStringToSign(socketId, channel)]);
+          return { userId: user.id, userInfo: user.userInfo };
+        }
+        verifyToken(app, frame.auth, channel, [
+          channelStringToSign(socketId, channel, channelData),
+        ]);
+        return parseChannelData(channelData, app);
       }
     }
   }
 
+  #refuse(connection: Connection, channel: string, error: unknown): void {
+    if (!(error instanceof SubscriptionError)) throw error;
+    connection.send(
+      subscriptionErrorFrame(channel, {
+        type: error.type,
+        error: error.message,
+        status: error.status,
+      }),
+    );
+    this.#deps.lifecycle.emit('subscription_failed', {
+      appId: connection.app.id,
+      socketId: connection.socketId,
+      channel,
+      type: error.type,
+      status: error.status,
+      error: error.message,
+    });
+  }
+
+  /**
+   * Presence: the store decides atomically whether the channel is full and whether this is the
+   * user's first connection; only then is the subscription made. An unsubscribe or disconnect
+   * while the answer is pending cancels it without announcing anything.
+   */
+  #subscribePresence(connection: Connection, channel: string, member: MemberWire): void {
+    const { app, socketId } = connection;
+    const { presence, log } = this.#deps;
+    if (connection.channels.has(channel)) {
+      // Duplicate: the current member list again, no state change (§2.3).
+      presence.members(app.id, channel).then(
+        (members) => connection.send(subscriptionSucceededFrame(channel, presenceData(members))),
+        (error: unknown) => log.error({ err: error, channel }, 'presence members failed'),
+      );
+      return;
+    }
+    const pending = (connection.pending ??= new Set());
+    if (pending.has(channel)) return;
+    pending.add(channel);
+    presence.join(app.id, channel, socketId, member, app.maxPresenceMembers).then(
+      (result) => {
+        const cancelled = !connection.open || !pending.delete(channel);
+        if (result.full) {
+          if (!cancelled) {
+            const limit = app.maxPresenceMembers;
+            this.#refuse(
+              connection,
+              channel,
+              new SubscriptionError(
+                'LimitReached',
+                429,
+                `Presence channel member limit (${limit}) reached`,
+              ),
+            );
+          }
+          return;
+        }
+        if (cancelled) {
+          presence
+            .leave(app.id, channel, socketId, member.userId)
+            .catch((error: unknown) => log.error({ err: error, channel }, 'presence leave failed'));
+          return;
+        }
+        (connection.presence ??= new Map()).set(channel, member.userId);
+        this.#add(connection, channel);
+        if (result.first) this.#announceMember(app, channel, member, socketId);
+        connection.send(subscriptionSucceededFrame(channel, presenceData(result.members)));
+        this.#afterSucceeded(connection, channel);
+      },
+      (error: unknown) => {
+        pending.delete(channel);
+        log.error({ err: error, channel }, 'presence join failed');
+        this.#refuse(connection, channel, new SubscriptionError('AuthError', 500, 'Server error'));
+      },
+    );
+  }
+
+  #announceMember(app: App, channel: string, member: MemberWire, socketId: string): void {
+    const { broker, lifecycle, log } = this.#deps;
+    broker
+      .publish(app.id, channel, {
+        event: 'pusher_internal:member_added',
+        data: memberAddedData(member),
+        exceptSocketId: socketId,
+      })
+      .catch((error: unknown) => log.error({ err: error, channel }, 'member_added failed'));
+    lifecycle.emit('member_added', { appId: app.id, channel, userId: member.userId });
+  }
+
+  #leavePresence(app: App, channel: string, socketId: string, userId: string): void {
+    const { broker, presence, lifecycle, log } = this.#deps;
+    presence.leave(app.id, channel, socketId, userId).then(
+      (last) => {
+        if (!last) return;
+        lifecycle.emit('member_removed', { appId: app.id, channel, userId });
+        return broker.publish(app.id, channel, {
+          event: 'pusher_internal:member_removed',
+          data: memberRemovedData(userId),
+        });
+      },
+      (error: unknown) => log.error({ err: error, channel }, 'presence leave failed'),
+    );
+  }
+
   #add(connection: Connection, channel: string): void {
-    const appId = connection.app.id;
-    let channels = this.#apps.get(appId);
-    if (channels === undefined) this.#apps.set(appId, (channels = new Map()));
+    const { app, socketId } = connection;
+    let channels = this.#apps.get(app.id);
+    if (channels === undefined) this.#apps.set(app.id, (channels = new Map()));
     let subscribers = channels.get(channel);
     if (subscribers === undefined) {
       channels.set(channel, (subscribers = new Set()));
-      this.#deps.broker.subscribe(appId, channel);
+      this.#deps.broker.subscribe(app.id, channel);
     }
     subscribers.add(connection);
     connection.channels.add(channel);
     const { index, lifecycle, log } = this.#deps;
-    lifecycle.emit('subscribed', { appId, socketId: connection.socketId, channel });
-    index.join(appId, channel, connection.socketId).then(
+    lifecycle.emit('subscribed', { appId: app.id, socketId, channel });
+    index.join(app.id, channel, socketId).then(
       (occupied) => {
-        if (occupied) lifecycle.emit('channel_occupied', { appId, channel });
+        if (occupied) lifecycle.emit('channel_occupied', { appId: app.id, channel });
+        this.#countChanged(app, channel);
       },
       (error: unknown) => log.error({ err: error, channel }, 'channel index join failed'),
     );
+  }
+
+  /** What follows `subscription_succeeded`: the cached event or `pusher:cache_miss` (§8). */
+  #afterSucceeded(connection: Connection, channel: string): void {
+    if (!channelType(channel).cached) return;
+    const { app, socketId } = connection;
+    const { cache, lifecycle, log } = this.#deps;
+    cache.get(app.id, channel).then(
+      (cached) => {
+        if (cached !== undefined) {
+          connection.send(channelEventFrame(cached.event, channel, cached.data));
+        } else {
+          connection.send(cacheMissFrame(channel));
+          lifecycle.emit('cache_miss', { appId: app.id, channel, socketId });
+        }
+      },
+      (error: unknown) => log.error({ err: error, channel }, 'channel cache read failed'),
+    );
+  }
+
+  #countChanged(app: App, channel: string): void {
+    const kind = channelType(channel).kind;
+    if (kind !== 'presence' && kind !== 'user') this.#deps.counts.changed(app, channel);
   }
 }

@@ -15,6 +15,15 @@ export interface ConnectionOwner {
   release(connection: Connection, code: number, reason: string): void;
 }
 
+/** The user a connection signed in as (§2.10). */
+export interface SignedInUser {
+  readonly id: string;
+  /** `user_info` as JSON text: the member info of presence subscriptions without channel_data. */
+  readonly userInfo: string | undefined;
+  /** At most the app's watchlist limit of user ids. */
+  readonly watchlist: readonly string[];
+}
+
 export class Connection {
   readonly app: App;
   readonly socketId: string;
@@ -25,6 +34,12 @@ export class Connection {
   lastSeen: number;
   /** Clock time (ms) the unanswered liveness probe was sent; 0 when none is pending. */
   probedAt = 0;
+  /** Set by a successful `pusher:signin`. */
+  user: SignedInUser | undefined;
+  /** Presence channels this connection is a member of → its user id there; created on first use. */
+  presence: Map<string, string> | undefined;
+  /** Presence subscriptions waiting for the store's answer; created on first use. */
+  pending: Set<string> | undefined;
   /** Ring of the last N client-event times (N = the app's rate), created on first use. */
   clientEventTimes: number[] | undefined;
   clientEventCursor = 0;

@@ -15,14 +15,26 @@ import {
   pongFrame,
 } from '../protocol/frames.js';
 import { newSocketId } from '../protocol/socket-id.js';
-import type { Broker, ChannelIndex, ChannelMessage } from '../scaling/types.js';
+import { channelType } from '../protocol/channel-name.js';
+import type {
+  Broker,
+  CachedEvent,
+  ChannelCache,
+  ChannelIndex,
+  ChannelMessage,
+  PresenceMember,
+  PresenceStore,
+  UserIndex,
+} from '../scaling/types.js';
 import type { Clock } from './clock.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import { Channels } from './channels.js';
 import { acceptClientEvent } from './client-events.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Log } from './log.js';
+import { SubscriptionCounts } from './subscription-counts.js';
 import { SharedFrame, type Transport } from './transport.js';
+import { Users, isInternalChannel } from './users.js';
 
 export interface HubOptions {
   /** Announced to clients and used for the server's own probe, in seconds. */
@@ -38,6 +50,9 @@ export interface HubDeps {
   readonly apps: AppRegistry;
   readonly broker: Broker;
   readonly index: ChannelIndex;
+  readonly presence: PresenceStore;
+  readonly users: UserIndex;
+  readonly cache: ChannelCache;
   readonly clock: Clock;
   readonly lifecycle: Lifecycle;
   readonly log: Log;
@@ -53,11 +68,15 @@ export class Hub implements ConnectionOwner {
   readonly #deps: HubDeps;
   readonly #apps = new Map<string, AppConnections>();
   readonly channels: Channels;
+  readonly users: Users;
+  readonly #counts: SubscriptionCounts;
   #accepting = true;
 
   constructor(deps: HubDeps) {
     this.#deps = deps;
-    this.channels = new Channels(deps);
+    this.#counts = new SubscriptionCounts(deps);
+    this.channels = new Channels({ ...deps, counts: this.#counts });
+    this.users = new Users(deps);
     deps.broker.onMessage((appId, channel, message) => this.#deliver(appId, channel, message));
   }
 
@@ -118,13 +137,17 @@ export class Hub implements ConnectionOwner {
           this.channels.unsubscribe(connection, frame.channel);
           return;
         case 'signin':
-          throw new ProtocolError('User authentication (pusher:signin) is not supported yet');
+          this.users.signin(connection, frame);
+          return;
         case 'client-event': {
           const accepted = acceptClientEvent(connection, frame, this.#deps.clock.now());
+          // user_id only on presence channels: the sender's membership there (§2.8).
+          const userId = connection.presence?.get(accepted.channel);
           const message: ChannelMessage = {
             event: accepted.event,
             data: accepted.data,
             exceptSocketId: connection.socketId,
+            userId,
           };
           this.#publish(connection.app.id, accepted.channel, message);
           this.#deps.lifecycle.emit('client_event', {
@@ -133,7 +156,7 @@ export class Hub implements ConnectionOwner {
             channel: accepted.channel,
             event: accepted.event,
             data: accepted.data,
-            userId: undefined,
+            userId,
           });
           return;
         }
@@ -154,6 +177,7 @@ export class Hub implements ConnectionOwner {
     const { app, socketId } = connection;
     this.#apps.get(app.id)?.bySocketId.delete(socketId);
     for (const channel of connection.channels) this.channels.remove(connection, channel);
+    this.users.release(connection);
     this.#deps.lifecycle.emit('connection_closed', { appId: app.id, socketId, code, reason });
   }
 
@@ -170,7 +194,17 @@ export class Hub implements ConnectionOwner {
       data: event.data,
       exceptSocketId: event.socketId,
     };
-    const published = event.channels.map((channel) => this.#publish(app.id, channel, message));
+    const { cache } = this.#deps;
+    const ttlMs = app.cacheTtl * 1000;
+    // A cache channel stores the event before publishing it, so a subscriber that arrives in
+    // between gets it from the cache (§8); the socket_id exclusion affects delivery only.
+    const published = event.channels.map((channel) =>
+      channelType(channel).cached
+        ? cache
+            .set(app.id, channel, event.name, event.data, ttlMs)
+            .then(() => this.#publish(app.id, channel, message))
+        : this.#publish(app.id, channel, message),
+    );
     const { lifecycle } = this.#deps;
     if (lifecycle.has('api_message')) {
       for (const channel of event.channels) {
@@ -191,9 +225,29 @@ export class Hub implements ConnectionOwner {
     return this.#deps.index.count(appId, channel);
   }
 
-  /** Distinct users of a presence channel, cluster-wide (presence is not implemented yet: 0). */
-  userCount(_appId: string, _channel: string): Promise<number> {
-    return Promise.resolve(0);
+  /** Distinct users of a presence channel, cluster-wide. */
+  userCount(appId: string, channel: string): Promise<number> {
+    return this.#deps.presence.count(appId, channel);
+  }
+
+  /** Distinct members of a presence channel, cluster-wide. */
+  members(appId: string, channel: string): Promise<PresenceMember[]> {
+    return this.#deps.presence.members(appId, channel);
+  }
+
+  /** A cache channel's live entry. */
+  cached(appId: string, channel: string): Promise<CachedEvent | undefined> {
+    return this.#deps.cache.get(appId, channel);
+  }
+
+  /** The core's clock, in ms (for TTLs reported by the API). */
+  now(): number {
+    return this.#deps.clock.now();
+  }
+
+  /** Closes with 4009 every connection signed in as `userId`, cluster-wide (§5.8). */
+  terminateUser(app: App, userId: string): Promise<void> {
+    return this.users.terminate(app, userId);
   }
 
   /** Occupied channels whose name starts with `prefix`, with their connection counts. */
@@ -212,6 +266,7 @@ export class Hub implements ConnectionOwner {
    * a timer; one sweep serves every connection, so idle sockets hold no timers of their own.
    */
   sweep(): void {
+    this.#counts.sweep();
     const now = this.#deps.clock.now();
     const idleMs = this.#deps.options.activityTimeout * 1000;
     const pongMs = this.#deps.options.pongTimeout * 1000;
@@ -253,6 +308,10 @@ export class Hub implements ConnectionOwner {
 
   /** Broker → local subscribers: serialized once, encoded once per transport, sent to each. */
   #deliver(appId: string, channel: string, message: ChannelMessage): void {
+    if (isInternalChannel(channel)) {
+      this.users.deliver(appId, channel, message);
+      return;
+    }
     const subscribers = this.channels.local(appId, channel);
     if (subscribers === undefined) return;
     const frame = new SharedFrame(

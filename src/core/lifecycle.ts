@@ -31,6 +31,16 @@ export interface LifecycleEvents {
     data: string;
     userId: string | undefined;
   };
+  /** A user's first connection joined a presence channel, cluster-wide. */
+  member_added: { appId: string; channel: string; userId: string };
+  /** A user's last connection left a presence channel, cluster-wide. */
+  member_removed: { appId: string; channel: string; userId: string };
+  /** A connection subscribed to a cache channel with nothing cached. */
+  cache_miss: { appId: string; channel: string; socketId: string };
+  /** The connection count of a non-presence channel was announced (subscription counting on). */
+  subscription_count: { appId: string; channel: string; count: number };
+  /** A connection signed in (`pusher:signin`). */
+  signed_in: { appId: string; socketId: string; userId: string };
   /** An event accepted through the one trigger path (REST, batch, console). */
   api_message: {
     appId: string;

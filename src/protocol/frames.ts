@@ -158,3 +158,68 @@ export function channelEventFrame(
     userId === undefined ? { event, channel, data } : { event, channel, data, user_id: userId },
   );
 }
+
+/** A connection-level event (no `channel`), e.g. `pusher_internal:watchlist_events`. */
+export function connectionEventFrame(event: string, data: string): string {
+  return JSON.stringify({ event, data });
+}
+
+/** A presence member as the protocol shows it: id as a string, info as JSON text (or none). */
+export interface MemberWire {
+  readonly userId: string;
+  /** `user_info` serialized once when the member joined; undefined when none was given. */
+  readonly userInfo: string | undefined;
+}
+
+/**
+ * `data` of a presence `subscription_succeeded` (§2.3): every member in `ids` and `hash`
+ * (`null` info for members without one), `count` distinct users. Built from the stored JSON
+ * text of each member's info, so nothing is parsed again.
+ */
+export function presenceData(members: readonly MemberWire[]): string {
+  const ids = JSON.stringify(members.map((member) => member.userId));
+  const hash = members
+    .map((member) => `${JSON.stringify(member.userId)}:${member.userInfo ?? 'null'}`)
+    .join(',');
+  return `{"presence":{"ids":${ids},"hash":{${hash}},"count":${members.length}}}`;
+}
+
+/** `data` of `pusher_internal:member_added` (§2.6). */
+export function memberAddedData(member: MemberWire): string {
+  return member.userInfo === undefined
+    ? `{"user_id":${JSON.stringify(member.userId)}}`
+    : `{"user_id":${JSON.stringify(member.userId)},"user_info":${member.userInfo}}`;
+}
+
+/** `data` of `pusher_internal:member_removed` (§2.6). */
+export function memberRemovedData(userId: string): string {
+  return JSON.stringify({ user_id: userId });
+}
+
+/** `pusher:signin_success` echoes `user_data` as the string it was signed over (§2.10). */
+export function signinSuccessFrame(userData: string): string {
+  return JSON.stringify({
+    event: 'pusher:signin_success',
+    data: JSON.stringify({ user_data: userData }),
+  });
+}
+
+export interface WatchlistEvent {
+  readonly name: 'online' | 'offline';
+  readonly user_ids: readonly string[];
+}
+
+/** `data` of `pusher_internal:watchlist_events` (§2.11); empty lists are left out. */
+export function watchlistData(events: readonly WatchlistEvent[]): string {
+  return JSON.stringify({ events: events.filter((event) => event.user_ids.length > 0) });
+}
+
+/** Sent right after `subscription_succeeded` on a cache channel with nothing cached (§2.12). */
+export function cacheMissFrame(channel: string): string {
+  return JSON.stringify({ event: 'pusher:cache_miss', channel });
+}
+
+/** `data` of `pusher_internal:subscription_count` (§2.13). */
+export function subscriptionCountData(count: number): string {
+  return `{"subscription_count":${count}}`;
+}

@@ -49,3 +49,78 @@ export interface ChannelIndex {
   list(appId: string, prefix?: string): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
+
+/** One user in a presence channel: the id as a string, `user_info` as JSON text (or none). */
+export interface PresenceMember {
+  readonly userId: string;
+  readonly userInfo: string | undefined;
+}
+
+export type PresenceJoin =
+  /** The channel already had the maximum of distinct users and this user was not one. */
+  | { readonly full: true }
+  | {
+      readonly full: false;
+      /** This was the user's first connection in the channel (announce `member_added`). */
+      readonly first: boolean;
+      /** Every distinct member after the join, each with the info of its first connection. */
+      readonly members: readonly PresenceMember[];
+    };
+
+/**
+ * Presence membership per channel, cluster-wide. A user with several connections is one member.
+ * `join` and `leave` decide atomically, so across all nodes exactly one join sees `first` and
+ * exactly one leave sees `last` for each stretch of a user's presence.
+ */
+export interface PresenceStore {
+  /**
+   * Adds `socketId` as a connection of `member.userId`. Refuses (full) when the channel already
+   * has `maxMembers` distinct users and this user is not one of them. A user's info is the one
+   * of the connection that created the membership.
+   */
+  join(
+    appId: string,
+    channel: string,
+    socketId: string,
+    member: PresenceMember,
+    maxMembers: number,
+  ): Promise<PresenceJoin>;
+  /** Removes one connection; true when it was the user's last in the channel. */
+  leave(appId: string, channel: string, socketId: string, userId: string): Promise<boolean>;
+  /** Distinct members, in the order they joined. */
+  members(appId: string, channel: string): Promise<PresenceMember[]>;
+  /** Distinct users in the channel. */
+  count(appId: string, channel: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Signed-in users (`pusher:signin`), cluster-wide: the online status watchlists report. A user
+ * is online while at least one connection is signed in as them.
+ */
+export interface UserIndex {
+  /** Records a signed-in connection; true when the user just came online (first connection). */
+  signin(appId: string, userId: string, socketId: string): Promise<boolean>;
+  /** Forgets a signed-in connection; true when the user just went offline (last connection). */
+  signout(appId: string, userId: string, socketId: string): Promise<boolean>;
+  /** Which of `userIds` are online now. */
+  online(appId: string, userIds: readonly string[]): Promise<Set<string>>;
+  close(): Promise<void>;
+}
+
+/** The last REST-triggered event of a cache channel (§8). */
+export interface CachedEvent {
+  readonly event: string;
+  readonly data: string;
+  /** Clock time (ms) after which the entry is gone. */
+  readonly expiresAt: number;
+}
+
+/** Cache channel contents, cluster-wide. Entries outlive channel occupancy until their TTL. */
+export interface ChannelCache {
+  /** Replaces the channel's entry; it expires `ttlMs` from now. */
+  set(appId: string, channel: string, event: string, data: string, ttlMs: number): Promise<void>;
+  /** The live entry, or undefined when none or expired. */
+  get(appId: string, channel: string): Promise<CachedEvent | undefined>;
+  close(): Promise<void>;
+}

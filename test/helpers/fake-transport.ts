@@ -10,8 +10,7 @@ import { Hub, type HubOptions } from '../../src/core/hub.js';
 import { Lifecycle, type LifecycleEvents, type LifecycleName } from '../../src/core/lifecycle.js';
 import { silentLog } from '../../src/core/log.js';
 import { SharedFrame, type Frame, type Transport } from '../../src/core/transport.js';
-import { MemoryBroker } from '../../src/scaling/memory/memory-broker.js';
-import { MemoryChannelIndex } from '../../src/scaling/memory/memory-channel-index.js';
+import { memoryScaling } from '../../src/scaling/memory/index.js';
 
 /** A parsed server frame; `data` keeps its wire shape (string or object). */
 export interface WireFrame {
@@ -129,8 +128,7 @@ export function createTestHub(options: TestHubOptions = {}): TestHub {
   }
   const hub = new Hub({
     apps: new StaticAppRegistry(apps),
-    broker: new MemoryBroker(),
-    index: new MemoryChannelIndex(),
+    ...memoryScaling(clock),
     clock,
     lifecycle,
     log: silentLog,

@@ -19,8 +19,7 @@ import { Lifecycle } from '../../src/core/lifecycle.js';
 import { silentLog } from '../../src/core/log.js';
 import { SharedFrame } from '../../src/core/transport.js';
 import { channelEventFrame } from '../../src/protocol/frames.js';
-import { MemoryBroker } from '../../src/scaling/memory/memory-broker.js';
-import { MemoryChannelIndex } from '../../src/scaling/memory/memory-channel-index.js';
+import { memoryScaling } from '../../src/scaling/memory/index.js';
 import { startHerald } from '../../src/testing/index.js';
 import {
   HeraldSocket,
@@ -125,8 +124,7 @@ async function startTransport(options: { maxMessageBytes?: number } = {}) {
   const clock = new ManualClock();
   const hub = new Hub({
     apps: new StaticAppRegistry([app]),
-    broker: new MemoryBroker(),
-    index: new MemoryChannelIndex(),
+    ...memoryScaling(clock),
     clock,
     lifecycle: new Lifecycle((error) => {
       throw error;
