@@ -4,6 +4,7 @@
  */
 import type { AppConfig, HeraldConfig } from '../config/schema.js';
 import type { HeraldAddress } from '../herald.js';
+import { pusherJsOptions, pusherSdkOptions } from '../apps/client-options.js';
 
 /** `[::1]` in a URL, `127.0.0.1` as is. */
 function urlHost(host: string): string {
@@ -40,23 +41,8 @@ export function clientSnippets(
   address: HeraldAddress,
   app: AppConfig,
 ): Banner[] {
-  const pusherJs = {
-    cluster: 'herald', // pusher-js 8 requires a cluster even when wsHost is set
-    wsHost: address.websocket.host,
-    wsPort: address.websocket.port,
-    ...(config.path === '' ? {} : { wsPath: config.path }),
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-  };
-  const pusher = {
-    appId: app.id,
-    key: app.key,
-    secret: app.secret,
-    host: address.api.host,
-    port: String(address.api.port),
-    useTLS: false,
-  };
+  const pusherJs = pusherJsOptions(address.websocket, config.path);
+  const pusher = pusherSdkOptions(app, address.api);
   return [
     {
       fields: { pusherJs },

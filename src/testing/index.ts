@@ -5,6 +5,8 @@
 import { createHerald, type Herald } from '../herald.js';
 import type { HeraldOptions } from '../config/schema.js';
 import { silentLog, type Log } from '../core/log.js';
+import type { Clock } from '../core/clock.js';
+import { pusherJsOptions, pusherSdkOptions } from '../apps/client-options.js';
 
 export interface TestHerald {
   readonly server: Herald;
@@ -14,37 +16,24 @@ export interface TestHerald {
   readonly url: string;
   readonly app: { readonly id: string; readonly key: string; readonly secret: string };
   /** Second argument of `new Pusher(key, options)` from pusher-js. */
-  readonly pusherJsOptions: {
-    readonly cluster: string;
-    readonly wsHost: string;
-    readonly wsPort: number;
-    readonly forceTLS: false;
-    readonly enabledTransports: ['ws'];
-    readonly disableStats: true;
-  };
+  readonly pusherJsOptions: ReturnType<typeof pusherJsOptions>;
   /** Options for `new Pusher(options)` from the `pusher` server SDK. */
-  readonly pusherOptions: {
-    readonly appId: string;
-    readonly key: string;
-    readonly secret: string;
-    readonly host: string;
-    readonly port: string;
-    readonly useTLS: false;
-  };
+  readonly pusherOptions: ReturnType<typeof pusherSdkOptions>;
   stop(): Promise<void>;
 }
 
 /**
  * Starts herald on 127.0.0.1 and a free port (unless `options` say otherwise), logging nothing
- * unless a `log` is given. Always `stop()` it: it holds a listening socket.
+ * unless a `log` is given; a `clock` (e.g. `ManualClock`) drives timeouts and TTLs in tests.
+ * Always `stop()` it: it holds a listening socket.
  */
 export async function startHerald(
   options: HeraldOptions = {},
-  deps: { log?: Log } = {},
+  deps: { log?: Log; clock?: Clock } = {},
 ): Promise<TestHerald> {
   const server = createHerald(
     { host: '127.0.0.1', port: 0, ...options },
-    { log: deps.log ?? silentLog },
+    { log: deps.log ?? silentLog, ...(deps.clock === undefined ? {} : { clock: deps.clock }) },
   );
   const address = await server.start();
   const app = server.apps[0]!;
@@ -55,22 +44,8 @@ export async function startHerald(
     port,
     url: `http://${address.api.host}:${address.api.port}`,
     app: { id: app.id, key: app.key, secret: app.secret },
-    pusherJsOptions: {
-      cluster: 'herald',
-      wsHost: host,
-      wsPort: port,
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      disableStats: true,
-    },
-    pusherOptions: {
-      appId: app.id,
-      key: app.key,
-      secret: app.secret,
-      host: address.api.host,
-      port: String(address.api.port),
-      useTLS: false,
-    },
+    pusherJsOptions: pusherJsOptions(address.websocket, server.config.path),
+    pusherOptions: pusherSdkOptions(app, address.api),
     stop: () => server.stop(),
   };
 }

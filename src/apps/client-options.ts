@@ -1,0 +1,33 @@
+/** The options each official client needs to reach one app on a running herald. */
+import type { App } from './app.js';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Second argument of pusher-js's `new Pusher(key, options)`, for a plain (non-TLS) server. */
+export function pusherJsOptions(websocket: Endpoint, path = '') {
+  return {
+    cluster: 'herald', // pusher-js 8 throws without a cluster, even when wsHost is set
+    wsHost: websocket.host,
+    wsPort: websocket.port,
+    ...(path === '' ? {} : { wsPath: path }),
+    forceTLS: false as const,
+    // No HTTP fallbacks: herald serves WebSocket only.
+    enabledTransports: ['ws'] as ['ws'],
+    disableStats: true as const,
+  };
+}
+
+/** Options of the `pusher` Node SDK's `new Pusher(options)` (it wants the port as a string). */
+export function pusherSdkOptions(app: App, api: Endpoint) {
+  return {
+    appId: app.id,
+    key: app.key,
+    secret: app.secret,
+    host: api.host,
+    port: String(api.port),
+    useTLS: false as const,
+  };
+}
