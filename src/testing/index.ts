@@ -49,3 +49,5 @@ export async function startHerald(
     stop: () => server.stop(),
   };
 }
+
+export { ManualClock } from '../core/clock.js';

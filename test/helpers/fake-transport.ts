@@ -3,6 +3,12 @@
  * it with a manual clock, the memory scaling implementations and a lifecycle recorder.
  */
 import { StaticAppRegistry, type App } from '../../src/apps/app.js';
+import {
+  channelStringToSign,
+  signToken,
+  userStringToSign,
+} from '../../src/protocol/auth-signature.js';
+import { channelType } from '../../src/protocol/channel-name.js';
 import { appSchema, type AppOptions } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Connection } from '../../src/core/connection.js';
@@ -57,6 +63,11 @@ export class FakeTransport implements Transport {
     return this.parsed.at(-1);
   }
 
+  /** The parsed frames named `event`, in order. */
+  named(event: string): WireFrame[] {
+    return this.parsed.filter((frame) => frame.event === event);
+  }
+
   /** Forgets the frames seen so far, so a test can assert only on what follows. */
   clear(): void {
     this.frames.length = 0;
@@ -84,6 +95,11 @@ const lifecycleNames: readonly LifecycleName[] = [
   'channel_occupied',
   'channel_vacated',
   'client_event',
+  'member_added',
+  'member_removed',
+  'cache_miss',
+  'subscription_count',
+  'signed_in',
   'api_message',
 ];
 
@@ -105,6 +121,14 @@ export interface TestHub {
   connect(url?: string): { transport: FakeTransport; connection: Connection };
   /** Feeds a frame from the peer; objects are JSON-encoded. */
   receive(connection: Connection, frame: string | object): void;
+  /**
+   * Sends `pusher:subscribe`, signed with this connection's socket id when the channel needs auth
+   * (over `channelData` too when given, as an app's auth endpoint does).
+   */
+  subscribe(connection: Connection, channel: string, channelData?: string): void;
+  unsubscribe(connection: Connection, channel: string): void;
+  /** Sends `pusher:signin` with `userData` (objects are JSON-encoded), correctly signed. */
+  signin(connection: Connection, userData: string | object): void;
 }
 
 export interface TestHubOptions extends Partial<HubOptions> {
@@ -140,6 +164,8 @@ export function createTestHub(options: TestHubOptions = {}): TestHub {
     },
   });
   const app = apps[0]!;
+  const receive = (connection: Connection, frame: string | object) =>
+    connection.receive(typeof frame === 'string' ? frame : JSON.stringify(frame), clock.now());
   const open = (url = `/app/${app.key}?protocol=7`) => {
     const parsed = new URL(url, 'http://localhost');
     const transport = new FakeTransport();
@@ -163,8 +189,24 @@ export function createTestHub(options: TestHubOptions = {}): TestHub {
       transport.clear();
       return { transport, connection };
     },
-    receive(connection, frame) {
-      connection.receive(typeof frame === 'string' ? frame : JSON.stringify(frame), clock.now());
+    receive,
+    subscribe(connection, channel, channelData) {
+      const auth = channelType(channel).authorized
+        ? signToken(connection.app, channelStringToSign(connection.socketId, channel, channelData))
+        : '';
+      const data =
+        channelData === undefined
+          ? { auth, channel }
+          : { auth, channel_data: channelData, channel };
+      receive(connection, { event: 'pusher:subscribe', data });
+    },
+    unsubscribe(connection, channel) {
+      receive(connection, { event: 'pusher:unsubscribe', data: { channel } });
+    },
+    signin(connection, userData) {
+      const text = typeof userData === 'string' ? userData : JSON.stringify(userData);
+      const auth = signToken(connection.app, userStringToSign(connection.socketId, text));
+      receive(connection, { event: 'pusher:signin', data: { auth, user_data: text } });
     },
   };
 }
