@@ -74,7 +74,11 @@ export class Channels {
   /** Handles `pusher:unsubscribe`; unknown subscriptions are ignored (§2.5). */
   unsubscribe(connection: Connection, channel: string): void {
     // A presence join still in flight is cancelled; its completion cleans up.
-    if (connection.pending?.delete(channel) === true) return;
+    const pending = connection.pending?.get(channel);
+    if (pending !== undefined) {
+      pending.cancelled = true;
+      return;
+    }
     if (connection.channels.has(channel)) this.remove(connection, channel);
   }
 
@@ -188,12 +192,20 @@ export class Channels {
       );
       return;
     }
-    const pending = (connection.pending ??= new Set());
-    if (pending.has(channel)) return;
-    pending.add(channel);
+    const joins = (connection.pending ??= new Map());
+    const inFlight = joins.get(channel);
+    if (inFlight !== undefined) {
+      // Subscribed again while the first join is pending (after an unsubscribe, or twice):
+      // that join's answer serves this subscribe too.
+      inFlight.cancelled = false;
+      return;
+    }
+    const pending = { cancelled: false };
+    joins.set(channel, pending);
     presence.join(app.id, channel, socketId, member, app.maxPresenceMembers).then(
       (result) => {
-        const cancelled = !connection.open || !pending.delete(channel);
+        joins.delete(channel);
+        const cancelled = pending.cancelled || !connection.open;
         if (result.full) {
           if (!cancelled) {
             const limit = app.maxPresenceMembers;
@@ -210,9 +222,14 @@ export class Channels {
           return;
         }
         if (cancelled) {
-          presence
-            .leave(app.id, channel, socketId, member.userId)
-            .catch((error: unknown) => log.error({ err: error, channel }, 'presence leave failed'));
+          presence.leave(app.id, channel, socketId, member.userId).then(
+            (last) => {
+              // Another connection of this user joined meanwhile and was told it was not the
+              // first: the announcement this join owed is made now.
+              if (result.first && !last) this.#announceMember(app, channel, member, socketId);
+            },
+            (error: unknown) => log.error({ err: error, channel }, 'presence leave failed'),
+          );
           return;
         }
         (connection.presence ??= new Map()).set(channel, member.userId);
@@ -222,7 +239,7 @@ export class Channels {
         this.#afterSucceeded(connection, channel);
       },
       (error: unknown) => {
-        pending.delete(channel);
+        joins.delete(channel);
         log.error({ err: error, channel }, 'presence join failed');
         this.#refuse(connection, channel, new SubscriptionError('AuthError', 500, 'Server error'));
       },

@@ -38,8 +38,8 @@ export class Connection {
   user: SignedInUser | undefined;
   /** Presence channels this connection is a member of → its user id there; created on first use. */
   presence: Map<string, string> | undefined;
-  /** Presence subscriptions waiting for the store's answer; created on first use. */
-  pending: Set<string> | undefined;
+  /** Presence joins waiting for the store's answer, by channel; created on first use. */
+  pending: Map<string, { cancelled: boolean }> | undefined;
   /** Ring of the last N client-event times (N = the app's rate), created on first use. */
   clientEventTimes: number[] | undefined;
   clientEventCursor = 0;

@@ -79,7 +79,7 @@ export class Users {
     this.#listen(connection, controlChannel(user.id));
     for (const watched of watchlist) this.#listen(connection, watchChannel(watched));
     connection.send(signinSuccessFrame(userData));
-    if (user.watchlist.length > app.maxWatchlistSize) {
+    if (new Set(user.watchlist).size > app.maxWatchlistSize) {
       connection.send(
         errorFrame(
           ErrorCode.watchlist_limit,

@@ -168,7 +168,7 @@ describe('Hub frames', () => {
     assert.equal(connection.open, true);
   });
 
-  test('signin is refused with pusher:error code null (not implemented yet), connection open', () => {
+  test('a signin with a malformed token is refused with pusher:error code null, connection open', () => {
     const t = createTestHub();
     const { transport, connection } = t.connect();
     t.receive(connection, { event: 'pusher:signin', data: { auth: 'x', user_data: '{}' } });
