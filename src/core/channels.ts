@@ -195,12 +195,13 @@ export class Channels {
     const joins = (connection.pending ??= new Map());
     const inFlight = joins.get(channel);
     if (inFlight !== undefined) {
-      // Subscribed again while the first join is pending (after an unsubscribe, or twice):
-      // that join's answer serves this subscribe too.
+      // Subscribed again while the first join is pending: that join serves this subscribe too.
+      // After an unsubscribe it answers once; a plain duplicate gets its own answer (§2.3).
+      inFlight.answers = inFlight.cancelled ? 1 : inFlight.answers + 1;
       inFlight.cancelled = false;
       return;
     }
-    const pending = { cancelled: false };
+    const pending = { cancelled: false, answers: 1 };
     joins.set(channel, pending);
     presence.join(app.id, channel, socketId, member, app.maxPresenceMembers).then(
       (result) => {
@@ -235,7 +236,8 @@ export class Channels {
         (connection.presence ??= new Map()).set(channel, member.userId);
         this.#add(connection, channel);
         if (result.first) this.#announceMember(app, channel, member, socketId);
-        connection.send(subscriptionSucceededFrame(channel, presenceData(result.members)));
+        const succeeded = subscriptionSucceededFrame(channel, presenceData(result.members));
+        for (let answer = 0; answer < pending.answers; answer += 1) connection.send(succeeded);
         this.#afterSucceeded(connection, channel);
       },
       (error: unknown) => {

@@ -39,7 +39,7 @@ export class Connection {
   /** Presence channels this connection is a member of → its user id there; created on first use. */
   presence: Map<string, string> | undefined;
   /** Presence joins waiting for the store's answer, by channel; created on first use. */
-  pending: Map<string, { cancelled: boolean }> | undefined;
+  pending: Map<string, { cancelled: boolean; answers: number }> | undefined;
   /** Ring of the last N client-event times (N = the app's rate), created on first use. */
   clientEventTimes: number[] | undefined;
   clientEventCursor = 0;

@@ -426,6 +426,19 @@ describe('presence: cancelled joins', () => {
     );
   });
 
+  test('a duplicate subscribe sent while the join is pending gets its own answer', async () => {
+    const t = createTestHub();
+    const observer = await join(t, '2');
+    const { transport, connection } = t.connect();
+    t.subscribe(connection, room, channelData('1'));
+    t.subscribe(connection, room, channelData('1'));
+    await flush();
+    const answers = transport.named('pusher_internal:subscription_succeeded');
+    assert.equal(answers.length, 2);
+    assert.deepEqual(presenceOf(answers[1]).ids, ['2', '1']);
+    assert.equal(memberEvents(observer.transport).length, 1);
+  });
+
   test('a cancelled first join does not swallow the member_added of the user’s next connection', async () => {
     const t = createTestHub();
     const observer = await join(t, '2');
