@@ -1,6 +1,6 @@
 /**
- * The composition root: config → apps → scaling → core → transports and HTTP API. The only file
- * that picks implementations; everything else receives them.
+ * The composition root: config → apps → scaling → core → transports, HTTP API and webhooks. The
+ * only file that picks implementations; everything else receives them.
  */
 import { StaticAppRegistry, type App } from './apps/app.js';
 import { appsOf, parseConfig, type HeraldConfig, type HeraldOptions } from './config/schema.js';
@@ -13,6 +13,8 @@ import { createLogger } from './observability/logger.js';
 import { memoryScaling } from './scaling/memory/index.js';
 import { close, listen, type BoundListener, type Listener } from './transport/http-server.js';
 import { WebSocketTransport } from './transport/websocket.js';
+import { attachWebhooks, type Webhooks } from './webhooks/index.js';
+import { systemTimers } from './webhooks/timers.js';
 
 export interface HeraldAddress {
   /** Where pusher-js connects (`wsHost`/`wsPort`). */
@@ -26,11 +28,14 @@ export interface Herald {
   readonly apps: readonly App[];
   /** Typed events for webhooks, metrics, consoles and tests to listen to. */
   readonly lifecycle: Lifecycle;
+  /** Webhook delivery counters (delivered, failed attempts, given up, dropped…), per URL too. */
+  readonly webhooks: Pick<Webhooks, 'stats'>;
   /** Binds the ports. Resolves with the bound addresses (useful with port 0). */
   start(): Promise<HeraldAddress>;
   /**
    * Graceful stop: refuse new connections, close every socket with 4200 after the frames already
-   * queued, let in-flight HTTP requests finish, cut whatever remains after `shutdownTimeout`.
+   * queued, let in-flight HTTP requests finish, send the webhooks still held (vacate delay,
+   * open batches, retries), cut whatever remains after `shutdownTimeout`.
    */
   stop(): Promise<void>;
 }
@@ -60,7 +65,8 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
   const config = parseConfig(options);
   const log = deps.log ?? createLogger(config.logLevel);
   const clock = deps.clock ?? systemClock;
-  const apps = new StaticAppRegistry(appsOf(config));
+  const appConfigs = appsOf(config);
+  const apps = new StaticAppRegistry(appConfigs);
   const lifecycle = new Lifecycle((error, name) =>
     log.error({ err: error, event: name }, 'lifecycle listener failed'),
   );
@@ -76,6 +82,22 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
       pongTimeout: config.pongTimeout,
       path: config.path,
       allowMissingProtocol: config.allowMissingProtocol,
+    },
+  });
+  // Webhooks listen to the lifecycle; the core does not know they exist.
+  const webhooks = attachWebhooks({
+    lifecycle,
+    apps: appConfigs,
+    log,
+    timers: systemTimers(clock),
+    options: {
+      batchMs: config.webhookBatchMs,
+      vacateDelayMs: config.vacateDelayMs,
+      timeoutMs: config.webhookTimeoutMs,
+      retryWindowMs: config.webhookRetryWindowMs,
+      retryDelayMs: config.webhookRetryDelayMs,
+      queueSize: config.webhookQueueSize,
+      concurrency: config.webhookConcurrency,
     },
   });
   const websocket = new WebSocketTransport(hub, clock, { maxMessageBytes: config.maxMessageBytes });
@@ -97,6 +119,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
     config,
     apps: apps.all(),
     lifecycle,
+    webhooks: { stats: () => webhooks.stats() },
 
     async start() {
       if (bound.length > 0) throw new Error('herald is already started');
@@ -116,6 +139,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
 
     stop() {
       stopped ??= (async () => {
+        const begun = performance.now();
         stopping = true;
         clearInterval(sweeper);
         hub.stopAccepting();
@@ -127,6 +151,11 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
           Promise.race([servers, new Promise((resolve) => setTimeout(resolve, deadline).unref())]),
         ]);
         for (const { server } of bound) server.closeAllConnections();
+        // The closes above emitted their vacated/removed events from promise callbacks; let them
+        // run, then send what webhooks hold within what is left of the deadline.
+        await new Promise((resolve) => setImmediate(resolve));
+        await webhooks.flush(Math.max(0, deadline - (performance.now() - begun)));
+        webhooks.stop();
         await Promise.all(
           Object.values(scaling).map((role: { close(): Promise<void> }) => role.close()),
         );

@@ -48,6 +48,12 @@ export const startFlags: readonly Flag[] = [
   },
   { option: 'logLevel', flags: '--log-level <level>', description: 'log level' },
   {
+    option: 'webhookUrl',
+    flags: '--webhook-url <url>',
+    description: 'webhook URL of the default app, all events; repeatable (comma-separated in env)',
+    defaultText: 'none',
+  },
+  {
     option: 'socketHost',
     flags: '--socket-host <host>',
     description: 'pusher-fake alias: address of the WebSocket endpoint',
@@ -79,6 +85,11 @@ function integerArgument(text: string): number {
   return value;
 }
 
+/** A repeatable flag: each occurrence adds one value. */
+function appendArgument(text: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), text];
+}
+
 function helpLine({ option, description, defaultText }: Flag): string {
   const { names } = environmentVariables[option];
   const env = option === 'clientEvents' ? `${names[0]}=false` : names.join(', ');
@@ -90,7 +101,9 @@ function helpLine({ option, description, defaultText }: Flag): string {
 export function startOptions(): Option[] {
   const options = startFlags.map((flag) => {
     const option = new Option(flag.flags, helpLine(flag));
-    if (environmentVariables[flag.option].kind === 'integer') option.argParser(integerArgument);
+    const { kind } = environmentVariables[flag.option];
+    if (kind === 'integer') option.argParser(integerArgument);
+    if (kind === 'list') option.argParser(appendArgument);
     if (flag.option === 'logLevel') option.choices(logLevels);
     return option;
   });

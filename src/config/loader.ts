@@ -15,7 +15,8 @@ import {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-type Kind = 'string' | 'integer' | 'boolean';
+/** `list`: comma-separated, blanks around the commas ignored. */
+type Kind = 'string' | 'integer' | 'boolean' | 'list';
 
 interface EnvironmentVariable {
   /** Read in order; the first one set wins, so `HERALD_*` beats the `PUSHER_*` spellings. */
@@ -40,6 +41,7 @@ export const environmentVariables = {
   clientEvents: { names: ['HERALD_CLIENT_EVENTS'], kind: 'boolean' },
   config: { names: ['HERALD_CONFIG'], kind: 'string' },
   logLevel: { names: ['HERALD_LOG_LEVEL'], kind: 'string' },
+  webhookUrl: { names: ['HERALD_WEBHOOK_URL'], kind: 'list' },
 } as const satisfies Partial<Record<keyof HeraldOptions, EnvironmentVariable>>;
 
 /** The options that make up the default app; given by env or flags they add it next to `apps`. */
@@ -50,6 +52,14 @@ export function parseInteger(text: string): number | undefined {
   return /^\s*\d+\s*$/.test(text) ? Number(text) : undefined;
 }
 
+/** `a, b,c` → `['a', 'b', 'c']`; empty items are dropped. */
+export function parseList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
 /** `true`/`false`/`1`/`0`, in any case. */
 export function parseBoolean(text: string): boolean | undefined {
   const value = text.trim().toLowerCase();
@@ -58,8 +68,9 @@ export function parseBoolean(text: string): boolean | undefined {
   return undefined;
 }
 
-function convert(name: string, text: string, kind: Kind): string | number | boolean {
+function convert(name: string, text: string, kind: Kind): string | string[] | number | boolean {
   if (kind === 'string') return text;
+  if (kind === 'list') return parseList(text);
   const value = kind === 'integer' ? parseInteger(text) : parseBoolean(text);
   if (value !== undefined) return value;
   const expected = kind === 'integer' ? 'an integer' : 'true, false, 1 or 0';
@@ -112,7 +123,8 @@ export interface ConfigSources {
  * Reads the config file named by `flags.config` or `HERALD_CONFIG`, the environment and the
  * flags, and validates the result. When the file lists `apps` and the env or flags also give a
  * default-app option (app id, key, secret, client events), that default app is served first,
- * ahead of the file's apps. Throws ConfigError naming the bad option, variable or file.
+ * ahead of the file's apps; `webhookUrl` alone (which configures the default app) is refused
+ * then. Throws ConfigError naming the bad option, variable or file.
  */
 export function loadConfig({ flags = {}, env = process.env }: ConfigSources = {}): HeraldConfig {
   const fromEnv = readEnvironment(env);
@@ -123,7 +135,18 @@ export function loadConfig({ flags = {}, env = process.env }: ConfigSources = {}
   if (config.apps === undefined) return config;
 
   const given: HeraldOptions = { ...fromEnv, ...flags };
-  if (defaultAppOptions.every((option) => given[option] === undefined)) return config;
+  if (defaultAppOptions.every((option) => given[option] === undefined)) {
+    // Adding a default app (well-known credentials) just to carry a URL would surprise more
+    // than it helps; the file's apps say where their webhooks go.
+    if (config.webhookUrl !== undefined) {
+      throw invalid(
+        'webhookUrl: sets webhooks of the default app (--webhook-url, HERALD_WEBHOOK_URL), but ' +
+          'the config file lists apps: give each app "webhooks" in the file instead, or name ' +
+          'the default app too (--app-id, --key, --secret)',
+      );
+    }
+    return config;
+  }
   const [defaultApp] = appsOf({ ...config, apps: undefined }) as [AppConfig];
   for (const [index, app] of config.apps.entries()) {
     if (app.id === defaultApp.id) throw clash('appId', `app id ${quote(app.id)}`, index);

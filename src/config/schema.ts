@@ -4,10 +4,60 @@
  * nothing else reads configuration sources.
  */
 import { z } from 'zod';
+import { webhookEventNames } from '../webhooks/events.js';
 
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
 const bytes = z.number().int().positive();
+
+const milliseconds = (max: number) => z.number().int().min(0).max(max);
+
+/** An absolute http:// or https:// URL. */
+const httpUrl = z.string().refine((text) => {
+  if (!URL.canParse(text)) return false;
+  const { protocol } = new URL(text);
+  return protocol === 'http:' || protocol === 'https:';
+}, 'must be an absolute http:// or https:// URL');
+
+/** Headers herald sets itself on every webhook: the body's framing and its signature. */
+const reservedHeaders = [
+  'content-type',
+  'content-length',
+  'x-pusher-key',
+  'x-pusher-signature',
+  'host',
+  'connection',
+  'transfer-encoding',
+];
+
+export const webhookSchema = z
+  .object({
+    /** Where the POST goes. */
+    url: httpUrl,
+    /** The event names this URL receives (default: all of them). */
+    events: z.array(z.enum(webhookEventNames)).min(1).optional(),
+    /** Extra request headers (e.g. a shared token), sent with exactly this capitalisation. */
+    headers: z
+      .record(
+        z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'),
+        z
+          .string()
+          .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'must be printable Latin-1 (no control characters)'),
+      )
+      .optional(),
+  })
+  .strict()
+  .superRefine((webhook, context) => {
+    for (const name of Object.keys(webhook.headers ?? {})) {
+      if (reservedHeaders.includes(name.toLowerCase())) {
+        context.addIssue({
+          code: 'custom',
+          path: ['headers', name],
+          message: `${name} is set by herald and cannot be configured`,
+        });
+      }
+    }
+  });
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -51,6 +101,8 @@ export const appSchema = z
     cacheTtl: seconds.default(1800),
     /** Send `pusher_internal:subscription_count` to subscribers of non-presence channels. */
     subscriptionCount: z.boolean().default(false),
+    /** Webhook URLs (PROTOCOL.md §6), each with the events it wants and extra headers. */
+    webhooks: z.array(webhookSchema).default([]),
   })
   .strict();
 
@@ -74,6 +126,8 @@ export const configSchema = z
     secret: z.string().min(1).default('app-secret'),
     /** Client events for the default app. */
     clientEvents: z.boolean().default(true),
+    /** Webhook URLs of the default app, each receiving every event type. */
+    webhookUrl: z.array(httpUrl).optional(),
     /** Several apps on one server; replaces the default app. */
     apps: z.array(appSchema).min(1).optional(),
     /** JSON config file the other options were read from (informational once loaded). */
@@ -97,6 +151,33 @@ export const configSchema = z
     maxRequestBodyBytes: bytes.default(1_048_576),
     /** Milliseconds a graceful stop may take before remaining sockets are cut. */
     shutdownTimeout: z.number().int().min(0).max(60_000).default(4000),
+    /**
+     * Milliseconds a webhook batch stays open after its first event, per app and URL; its events
+     * go in one request, in order. 0 sends every event in a request of its own.
+     */
+    webhookBatchMs: milliseconds(60_000).default(50),
+    /**
+     * Milliseconds `channel_vacated` and `member_removed` webhooks wait for the channel to be
+     * occupied again (or the member to return); if it is, neither the removal nor the new
+     * `channel_occupied`/`member_added` is sent (Pusher: 3 s). 0 sends them at once.
+     */
+    vacateDelayMs: milliseconds(600_000).default(3000),
+    /** Milliseconds a webhook request may take before it counts as failed (Pusher: 4 s). */
+    webhookTimeoutMs: milliseconds(600_000).min(1).default(4000),
+    /**
+     * Milliseconds after a webhook's first attempt during which failures (non-2xx, timeout,
+     * network error) are retried (Pusher: 5 minutes); then it is given up. 0: no retries.
+     */
+    webhookRetryWindowMs: milliseconds(86_400_000).default(300_000),
+    /** Milliseconds before the first retry; each further one waits twice as long, up to 60 s. */
+    webhookRetryDelayMs: milliseconds(3_600_000).min(1).default(1000),
+    /**
+     * Webhook batches held per URL (waiting, in flight or between retries); beyond it new ones
+     * are dropped, logged and counted.
+     */
+    webhookQueueSize: z.number().int().positive().default(1000),
+    /** Webhook requests in flight per URL at once. */
+    webhookConcurrency: z.number().int().min(1).max(100).default(2),
   })
   .strict()
   .superRefine((config, context) => {
@@ -153,6 +234,7 @@ export function appsOf(config: HeraldConfig): AppConfig[] {
       key: config.key,
       secret: config.secret,
       clientEvents: config.clientEvents,
+      webhooks: (config.webhookUrl ?? []).map((url) => ({ url })),
     }),
   ];
 }
