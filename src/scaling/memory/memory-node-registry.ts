@@ -1,0 +1,21 @@
+import type { NodeRegistry, Orphans } from '../node-registry.js';
+
+/** Single process: there are no other nodes, so none can die and none needs telling we live. */
+export class MemoryNodeRegistry implements NodeRegistry {
+  readonly nodeId = 'local';
+  readonly ready = true;
+
+  onReadyChange(): void {}
+
+  heartbeat(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  reapDeadNodes(): Promise<Orphans[]> {
+    return Promise.resolve([]);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

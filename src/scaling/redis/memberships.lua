@@ -1,0 +1,102 @@
+-- The membership rules every herald script shares; scripts.ts prepends this file to each script,
+-- so a node reaped after a crash is cleaned by exactly the rules a live leave applies.
+--
+-- Each membership is stored twice: in its store (the hash value names the node that holds the
+-- connection) and as a record in that node's owned set, which is how a dead node's entries are
+-- found. Key names mirror redis-keys.ts; keep the two in step.
+
+local function app_key(prefix, app_id)
+  local escaped = string.gsub(app_id, '%%', '%%25')
+  escaped = string.gsub(escaped, ':', '%%3A')
+  return prefix .. ':app:' .. escaped .. ':'
+end
+
+local function owned_key(prefix, node_id)
+  return prefix .. ':node:' .. node_id .. ':owned'
+end
+
+-- Channel index: `sockets` hashes socket id -> node id; `occupied` is the app's zset of occupied
+-- channel names (all scored 0, so ZRANGEBYLEX answers prefix queries).
+
+local function channel_join(sockets, occupied, owned, channel, socket, node, record)
+  if redis.call('HSETNX', sockets, socket, node) == 0 then return 0 end
+  redis.call('SADD', owned, record)
+  if redis.call('HLEN', sockets) > 1 then return 0 end
+  redis.call('ZADD', occupied, 0, channel)
+  return 1
+end
+
+local function channel_leave(prefix, sockets, occupied, channel, socket, record)
+  local node = redis.call('HGET', sockets, socket)
+  if not node then return 0 end
+  redis.call('HDEL', sockets, socket)
+  redis.call('SREM', owned_key(prefix, node), record)
+  if redis.call('EXISTS', sockets) == 1 then return 0 end
+  redis.call('ZREM', occupied, channel)
+  return 1
+end
+
+-- Presence: `members` zsets user ids by join order; `infos` hashes user id -> '+' .. user_info
+-- (or '' for none); `conns` hashes user id -> connection count; `sockets` hashes
+-- socket id .. ' ' .. user id -> node id (socket ids hold no space).
+
+local function presence_members(members, infos)
+  local result = {}
+  for _, user in ipairs(redis.call('ZRANGE', members, 0, -1)) do
+    result[#result + 1] = user
+    result[#result + 1] = redis.call('HGET', infos, user) or ''
+  end
+  return result
+end
+
+local function presence_join(members, infos, conns, sockets, owned, user, socket, info, max, node, record)
+  local present = redis.call('ZSCORE', members, user)
+  if not present and redis.call('ZCARD', members) >= max then return { -1 } end
+  local first = 0
+  if redis.call('HSETNX', sockets, socket .. ' ' .. user, node) == 1 then
+    redis.call('SADD', owned, record)
+    if redis.call('HINCRBY', conns, user, 1) == 1 then
+      local last = redis.call('ZRANGE', members, -1, -1, 'WITHSCORES')
+      local order = 1
+      if last[2] then order = tonumber(last[2]) + 1 end
+      redis.call('ZADD', members, order, user)
+      redis.call('HSET', infos, user, info)
+      first = 1
+    end
+  end
+  local result = presence_members(members, infos)
+  table.insert(result, 1, first)
+  return result
+end
+
+local function presence_leave(prefix, members, infos, conns, sockets, user, socket, record)
+  local field = socket .. ' ' .. user
+  local node = redis.call('HGET', sockets, field)
+  if not node then return 0 end
+  redis.call('HDEL', sockets, field)
+  redis.call('SREM', owned_key(prefix, node), record)
+  if redis.call('HINCRBY', conns, user, -1) > 0 then return 0 end
+  redis.call('HDEL', conns, user)
+  redis.call('ZREM', members, user)
+  redis.call('HDEL', infos, user)
+  return 1
+end
+
+-- Signed-in users: `sockets` hashes socket id -> node id per user; the user is online while the
+-- hash exists.
+
+local function user_signin(sockets, owned, socket, node, record)
+  if redis.call('HSETNX', sockets, socket, node) == 0 then return 0 end
+  redis.call('SADD', owned, record)
+  if redis.call('HLEN', sockets) > 1 then return 0 end
+  return 1
+end
+
+local function user_signout(prefix, sockets, socket, record)
+  local node = redis.call('HGET', sockets, socket)
+  if not node then return 0 end
+  redis.call('HDEL', sockets, socket)
+  redis.call('SREM', owned_key(prefix, node), record)
+  if redis.call('EXISTS', sockets) == 1 then return 0 end
+  return 1
+end
