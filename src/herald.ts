@@ -11,6 +11,9 @@ import type { Log } from './core/log.js';
 import { createApiHandler } from './api/router.js';
 import { createLogger } from './observability/logger.js';
 import { memoryScaling } from './scaling/memory/index.js';
+import { MemoryNodeRegistry } from './scaling/memory/memory-node-registry.js';
+import type { NodeRegistry } from './scaling/node-registry.js';
+import { redisScaling } from './scaling/redis/index.js';
 import { close, listen, type BoundListener, type Listener } from './transport/http-server.js';
 import { WebSocketTransport } from './transport/websocket.js';
 import { attachWebhooks, type Webhooks } from './webhooks/index.js';
@@ -60,6 +63,33 @@ function listenersOf(config: HeraldConfig): Listener[] {
   ];
 }
 
+/** Every scaling role plus the node registry, picked once by the `adapter` option. */
+async function createScaling(config: HeraldConfig, clock: Clock, log: Log) {
+  if (config.adapter === 'redis') {
+    return redisScaling({
+      url: config.redisUrl,
+      prefix: config.redisPrefix,
+      nodeTimeoutMs: config.nodeTimeout * 1000,
+      clock,
+      log,
+    });
+  }
+  return { ...memoryScaling(clock), registry: new MemoryNodeRegistry() };
+}
+
+/**
+ * The core's log while the shared backend is down: its per-operation failures go to debug, since
+ * the registry already logged the outage once (and logs its end).
+ */
+function quietWhileDown(log: Log, registry: NodeRegistry): Log {
+  return {
+    debug: (fields, message) => log.debug(fields, message),
+    info: (fields, message) => log.info(fields, message),
+    warn: (fields, message) => (registry.ready ? log.warn : log.debug)(fields, message),
+    error: (fields, message) => (registry.ready ? log.error : log.debug)(fields, message),
+  };
+}
+
 /** Builds a server from options (validated here; throws ConfigError naming the bad option). */
 export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {}): Herald {
   const config = parseConfig(options);
@@ -70,20 +100,6 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
   const lifecycle = new Lifecycle((error, name) =>
     log.error({ err: error, event: name }, 'lifecycle listener failed'),
   );
-  const scaling = memoryScaling(clock);
-  const hub = new Hub({
-    apps,
-    ...scaling,
-    clock,
-    lifecycle,
-    log,
-    options: {
-      activityTimeout: config.activityTimeout,
-      pongTimeout: config.pongTimeout,
-      path: config.path,
-      allowMissingProtocol: config.allowMissingProtocol,
-    },
-  });
   // Webhooks listen to the lifecycle; the core does not know they exist.
   const webhooks = attachWebhooks({
     lifecycle,
@@ -100,20 +116,79 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
       concurrency: config.webhookConcurrency,
     },
   });
-  const websocket = new WebSocketTransport(hub, clock, { maxMessageBytes: config.maxMessageBytes });
-  let stopping = false;
-  const api = createApiHandler({
-    apps,
-    core: hub,
-    clock,
-    log,
-    maxRequestBodyBytes: config.maxRequestBodyBytes,
-    ready: () => !stopping,
-  });
 
-  let bound: BoundListener[] = [];
-  let sweeper: NodeJS.Timeout | undefined;
+  let running: Awaited<ReturnType<typeof run>> | undefined;
+  let starting: Promise<HeraldAddress> | undefined;
   let stopped: Promise<void> | undefined;
+
+  /** Connects the scaling layer, builds the core and binds the ports. */
+  async function run() {
+    const scaling = await createScaling(config, clock, log);
+    const { registry, ...roles } = scaling;
+    const hub = new Hub({
+      apps,
+      ...roles,
+      clock,
+      lifecycle,
+      log: quietWhileDown(log, registry),
+      options: {
+        activityTimeout: config.activityTimeout,
+        pongTimeout: config.pongTimeout,
+        path: config.path,
+        allowMissingProtocol: config.allowMissingProtocol,
+      },
+    });
+    const websocket = new WebSocketTransport(hub, clock, {
+      maxMessageBytes: config.maxMessageBytes,
+    });
+    const state = { stopping: false };
+    const api = createApiHandler({
+      apps,
+      core: hub,
+      clock,
+      log,
+      maxRequestBodyBytes: config.maxRequestBodyBytes,
+      ready: () => !state.stopping && registry.ready,
+    });
+    let bound: BoundListener[];
+    try {
+      bound = await listen(listenersOf(config), {
+        request: api,
+        upgrade: (req, socket, head) => websocket.handleUpgrade(req, socket, head),
+      });
+    } catch (error) {
+      await Promise.all(Object.values(scaling).map((role) => role.close()));
+      throw error;
+    }
+    const timers: NodeJS.Timeout[] = [setInterval(() => hub.sweep(), SWEEP_INTERVAL_MS)];
+    if (config.adapter === 'redis') {
+      const nodeTimeoutMs = config.nodeTimeout * 1000;
+      // A lapsed liveness means the stores may have lost this node's state (Redis restarted
+      // empty, or the others reaped it): record it again.
+      const heartbeat = () =>
+        registry.heartbeat().then(
+          (lapsed) => (lapsed ? hub.reregister() : undefined),
+          (error: unknown) => log.debug({ err: error }, 'heartbeat failed'),
+        );
+      const reap = () =>
+        registry.reapDeadNodes().then(
+          (reaped) => {
+            for (const orphans of reaped) {
+              log.info({ node: orphans.nodeId }, 'removed the state of a dead node');
+              hub.announceOrphans(orphans);
+            }
+          },
+          (error: unknown) => log.debug({ err: error }, 'reaping dead nodes failed'),
+        );
+      registry.onReadyChange((ready) => {
+        if (ready) void heartbeat();
+      });
+      timers.push(setInterval(heartbeat, nodeTimeoutMs / 3), setInterval(reap, nodeTimeoutMs / 2));
+      void reap();
+    }
+    for (const timer of timers) timer.unref();
+    return { scaling, hub, websocket, bound, timers, state };
+  }
 
   return {
     config,
@@ -121,27 +196,31 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
     lifecycle,
     webhooks: { stats: () => webhooks.stats() },
 
-    async start() {
-      if (bound.length > 0) throw new Error('herald is already started');
-      bound = await listen(listenersOf(config), {
-        request: api,
-        upgrade: (req, socket, head) => websocket.handleUpgrade(req, socket, head),
+    start() {
+      if (starting !== undefined) return Promise.reject(new Error('herald is already started'));
+      starting = run().then((result) => {
+        running = result;
+        const ws = result.bound.find((listener) => listener.websocket)!;
+        const web = result.bound.find((listener) => listener.api)!;
+        return {
+          websocket: { host: ws.host, port: ws.port },
+          api: { host: web.host, port: web.port },
+        };
       });
-      sweeper = setInterval(() => hub.sweep(), SWEEP_INTERVAL_MS);
-      sweeper.unref();
-      const ws = bound.find((listener) => listener.websocket)!;
-      const web = bound.find((listener) => listener.api)!;
-      return {
-        websocket: { host: ws.host, port: ws.port },
-        api: { host: web.host, port: web.port },
-      };
+      return starting;
     },
 
     stop() {
       stopped ??= (async () => {
+        await starting?.catch(() => undefined);
+        if (running === undefined) {
+          webhooks.stop();
+          return;
+        }
+        const { scaling, hub, websocket, bound, timers, state } = running;
         const begun = performance.now();
-        stopping = true;
-        clearInterval(sweeper);
+        state.stopping = true;
+        for (const timer of timers) clearInterval(timer);
         hub.stopAccepting();
         const servers = close(bound);
         hub.closeAll();
@@ -156,9 +235,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
         await new Promise((resolve) => setImmediate(resolve));
         await webhooks.flush(Math.max(0, deadline - (performance.now() - begun)));
         webhooks.stop();
-        await Promise.all(
-          Object.values(scaling).map((role: { close(): Promise<void> }) => role.close()),
-        );
+        await Promise.all(Object.values(scaling).map((role) => role.close()));
       })();
       return stopped;
     },

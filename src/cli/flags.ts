@@ -54,6 +54,22 @@ export const startFlags: readonly Flag[] = [
     defaultText: 'none',
   },
   {
+    option: 'adapter',
+    flags: '--adapter <adapter>',
+    description: 'where channel state lives: local (in memory) or redis (several nodes)',
+  },
+  {
+    option: 'redisUrl',
+    flags: '--redis-url <url>',
+    description: 'Redis for --adapter redis (redis:// or rediss://, password in the URL)',
+  },
+  { option: 'redisPrefix', flags: '--redis-prefix <prefix>', description: 'prefix of Redis keys' },
+  {
+    option: 'nodeTimeout',
+    flags: '--node-timeout <seconds>',
+    description: 'seconds after which a silent node is dead and its state is removed',
+  },
+  {
     option: 'socketHost',
     flags: '--socket-host <host>',
     description: 'pusher-fake alias: address of the WebSocket endpoint',
@@ -105,6 +121,7 @@ export function startOptions(): Option[] {
     if (kind === 'integer') option.argParser(integerArgument);
     if (kind === 'list') option.argParser(appendArgument);
     if (flag.option === 'logLevel') option.choices(logLevels);
+    if (flag.option === 'adapter') option.choices(['local', 'redis']);
     return option;
   });
   // Commander allows one long name per option; pusher-fake's `--id` is a second, hidden one.

@@ -42,6 +42,10 @@ export const environmentVariables = {
   config: { names: ['HERALD_CONFIG'], kind: 'string' },
   logLevel: { names: ['HERALD_LOG_LEVEL'], kind: 'string' },
   webhookUrl: { names: ['HERALD_WEBHOOK_URL'], kind: 'list' },
+  adapter: { names: ['HERALD_ADAPTER'], kind: 'string' },
+  redisUrl: { names: ['HERALD_REDIS_URL'], kind: 'string' },
+  redisPrefix: { names: ['HERALD_REDIS_PREFIX'], kind: 'string' },
+  nodeTimeout: { names: ['HERALD_NODE_TIMEOUT'], kind: 'integer' },
 } as const satisfies Partial<Record<keyof HeraldOptions, EnvironmentVariable>>;
 
 /** The options that make up the default app; given by env or flags they add it next to `apps`. */

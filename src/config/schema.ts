@@ -151,6 +151,20 @@ export const configSchema = z
     maxRequestBodyBytes: bytes.default(1_048_576),
     /** Milliseconds a graceful stop may take before remaining sockets are cut. */
     shutdownTimeout: z.number().int().min(0).max(60_000).default(4000),
+    /** Where channel state lives: `local` (this process, in memory) or `redis` (a cluster). */
+    adapter: z.enum(['local', 'redis']).default('local'),
+    /** Redis for the `redis` adapter: `redis://[user:password@]host:port[/db]` or `rediss://`. */
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379'),
+    /** Prefix of every Redis key and topic, so several clusters can share one Redis. */
+    redisPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+      .default('herald'),
+    /** Seconds after which a silent node is dead and its connections' state is removed. */
+    nodeTimeout: z.number().min(1).max(3600).default(30),
     /**
      * Milliseconds a webhook batch stays open after its first event, per app and URL; its events
      * go in one request, in order. 0 sends every event in a request of its own.

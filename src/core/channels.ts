@@ -19,6 +19,7 @@ import { channelStringToSign, verifyToken } from '../protocol/auth-signature.js'
 import { channelType, isValidChannelName, userOfChannel } from '../protocol/channel-name.js';
 import { parseChannelData } from '../protocol/member-data.js';
 import type { Broker, ChannelCache, ChannelIndex, PresenceStore } from '../scaling/types.js';
+import type { Orphans } from '../scaling/node-registry.js';
 import type { Connection } from './connection.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Log } from './log.js';
@@ -40,6 +41,8 @@ export class Channels {
   readonly #deps: ChannelsDeps;
   /** appId → channel → local subscribers. */
   readonly #apps = new Map<string, Map<string, Set<Connection>>>();
+  /** Broker subscriptions still being set up (a round trip for a cross-node broker). */
+  readonly #routing = new Map<string, Promise<void>>();
 
   constructor(deps: ChannelsDeps) {
     this.#deps = deps;
@@ -65,10 +68,40 @@ export class Channels {
       return;
     }
     // A duplicate subscribe is answered again and changes nothing (§2.3, §11).
-    const fresh = !connection.channels.has(channel);
-    if (fresh) this.#add(connection, channel);
-    connection.send(subscriptionSucceededFrame(channel));
-    if (fresh) this.#afterSucceeded(connection, channel);
+    if (connection.channels.has(channel)) {
+      connection.send(subscriptionSucceededFrame(channel));
+      return;
+    }
+    this.#whenRouted(connection, channel, this.#add(connection, channel), () => {
+      connection.send(subscriptionSucceededFrame(channel));
+      this.#afterSucceeded(connection, channel);
+    });
+  }
+
+  /**
+   * Confirms a subscription once the broker routes the channel here, so an event published on
+   * another node right after the client saw `subscription_succeeded` is not missed.
+   */
+  #whenRouted(
+    connection: Connection,
+    channel: string,
+    routed: Promise<void> | undefined,
+    confirm: () => void,
+  ): void {
+    if (routed === undefined) {
+      confirm();
+      return;
+    }
+    routed.then(
+      () => {
+        if (connection.open && connection.channels.has(channel)) confirm();
+      },
+      (error: unknown) => {
+        this.#deps.log.error({ err: error, channel }, 'broker subscribe failed');
+        // Delivery from this node still works; confirm rather than leave the client waiting.
+        if (connection.open && connection.channels.has(channel)) confirm();
+      },
+    );
   }
 
   /** Handles `pusher:unsubscribe`; unknown subscriptions are ignored (§2.5). */
@@ -95,10 +128,10 @@ export class Channels {
     }
     const { index, lifecycle, log } = this.#deps;
     lifecycle.emit('unsubscribed', { appId: app.id, socketId, channel });
-    const userId = connection.presence?.get(channel);
-    if (userId !== undefined) {
+    const member = connection.presence?.get(channel);
+    if (member !== undefined) {
       connection.presence!.delete(channel);
-      this.#leavePresence(app, channel, socketId, userId);
+      this.#leavePresence(app, channel, socketId, member.userId);
     }
     index.leave(app.id, channel, socketId).then(
       (vacated) => {
@@ -233,12 +266,14 @@ export class Channels {
           );
           return;
         }
-        (connection.presence ??= new Map()).set(channel, member.userId);
-        this.#add(connection, channel);
+        (connection.presence ??= new Map()).set(channel, member);
+        const routed = this.#add(connection, channel);
         if (result.first) this.#announceMember(app, channel, member, socketId);
-        const succeeded = subscriptionSucceededFrame(channel, presenceData(result.members));
-        for (let answer = 0; answer < pending.answers; answer += 1) connection.send(succeeded);
-        this.#afterSucceeded(connection, channel);
+        this.#whenRouted(connection, channel, routed, () => {
+          const succeeded = subscriptionSucceededFrame(channel, presenceData(result.members));
+          for (let answer = 0; answer < pending.answers; answer += 1) connection.send(succeeded);
+          this.#afterSucceeded(connection, channel);
+        });
       },
       (error: unknown) => {
         joins.delete(channel);
@@ -275,14 +310,20 @@ export class Channels {
     );
   }
 
-  #add(connection: Connection, channel: string): void {
+  /** Adds a local subscription; returns the broker's pending routing of the channel, if any. */
+  #add(connection: Connection, channel: string): Promise<void> | undefined {
     const { app, socketId } = connection;
     let channels = this.#apps.get(app.id);
     if (channels === undefined) this.#apps.set(app.id, (channels = new Map()));
     let subscribers = channels.get(channel);
+    const key = `${app.id}\u0000${channel}`;
     if (subscribers === undefined) {
       channels.set(channel, (subscribers = new Set()));
-      this.#deps.broker.subscribe(app.id, channel);
+      const routing = this.#deps.broker.subscribe(app.id, channel);
+      if (routing !== undefined) {
+        const settled = routing.finally(() => this.#routing.delete(key));
+        this.#routing.set(key, settled);
+      }
     }
     subscribers.add(connection);
     connection.channels.add(channel);
@@ -295,6 +336,49 @@ export class Channels {
       },
       (error: unknown) => log.error({ err: error, channel }, 'channel index join failed'),
     );
+    return this.#routing.get(key);
+  }
+
+  /**
+   * Records every local subscription, presence membership included, in the cluster-wide stores
+   * again (after they lost them: a Redis restart, or this node taken for dead). Nothing is
+   * announced: for the clients nothing changed.
+   */
+  async reregister(connections: Iterable<Connection>): Promise<void> {
+    const { index, presence } = this.#deps;
+    const joins: Array<Promise<unknown>> = [];
+    for (const connection of connections) {
+      const { app, socketId } = connection;
+      for (const channel of connection.channels) {
+        joins.push(index.join(app.id, channel, socketId));
+        const member = connection.presence?.get(channel);
+        // The limit does not apply: these members were admitted before the state was lost.
+        if (member !== undefined) {
+          joins.push(presence.join(app.id, channel, socketId, member, Number.MAX_SAFE_INTEGER));
+        }
+      }
+    }
+    await Promise.all(joins);
+  }
+
+  /** Announces what a dead node's connections left behind (the stores already removed it). */
+  announceOrphans(app: App, orphans: Orphans): void {
+    const { broker, lifecycle, log } = this.#deps;
+    for (const { channel, userId } of orphans.membersRemoved.filter((m) => m.appId === app.id)) {
+      lifecycle.emit('member_removed', { appId: app.id, channel, userId });
+      broker
+        .publish(app.id, channel, {
+          event: 'pusher_internal:member_removed',
+          data: memberRemovedData(userId),
+        })
+        .catch((error: unknown) => log.error({ err: error, channel }, 'member_removed failed'));
+    }
+    for (const { channel } of orphans.vacated.filter((c) => c.appId === app.id)) {
+      lifecycle.emit('channel_vacated', { appId: app.id, channel });
+    }
+    for (const { channel } of orphans.countChanged.filter((c) => c.appId === app.id)) {
+      this.#countChanged(app, channel);
+    }
   }
 
   /** What follows `subscription_succeeded`: the cached event or `pusher:cache_miss` (§8). */

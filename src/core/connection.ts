@@ -4,7 +4,7 @@
  * are the bulk of a server's memory.
  */
 import { closeMessage, type CloseCode } from '../protocol/errors.js';
-import { errorFrame } from '../protocol/frames.js';
+import { errorFrame, type MemberWire } from '../protocol/frames.js';
 import type { App } from '../apps/app.js';
 import type { Frame, Transport } from './transport.js';
 
@@ -36,8 +36,8 @@ export class Connection {
   probedAt = 0;
   /** Set by a successful `pusher:signin`. */
   user: SignedInUser | undefined;
-  /** Presence channels this connection is a member of → its user id there; created on first use. */
-  presence: Map<string, string> | undefined;
+  /** Presence channels this connection is a member of → its member there; created on first use. */
+  presence: Map<string, MemberWire> | undefined;
   /** Presence joins waiting for the store's answer, by channel; created on first use. */
   pending: Map<string, { cancelled: boolean; answers: number }> | undefined;
   /** Ring of the last N client-event times (N = the app's rate), created on first use. */

@@ -26,6 +26,7 @@ import type {
   PresenceStore,
   UserIndex,
 } from '../scaling/types.js';
+import type { Orphans } from '../scaling/node-registry.js';
 import type { Clock } from './clock.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import { Channels } from './channels.js';
@@ -142,7 +143,7 @@ export class Hub implements ConnectionOwner {
         case 'client-event': {
           const accepted = acceptClientEvent(connection, frame, this.#deps.clock.now());
           // user_id only on presence channels: the sender's membership there (§2.8).
-          const userId = connection.presence?.get(accepted.channel);
+          const userId = connection.presence?.get(accepted.channel)?.userId;
           const message: ChannelMessage = {
             event: accepted.event,
             data: accepted.data,
@@ -253,6 +254,25 @@ export class Hub implements ConnectionOwner {
   /** Occupied channels whose name starts with `prefix`, with their connection counts. */
   occupiedChannels(appId: string, prefix?: string): Promise<Map<string, number>> {
     return this.#deps.index.list(appId, prefix);
+  }
+
+  /**
+   * Records this node's connections in the cluster-wide stores again, after they lost them
+   * (Redis restarted empty, or this node was taken for dead). Clients notice nothing.
+   */
+  async reregister(): Promise<void> {
+    const connections = [...this.#apps.values()].flatMap((local) => [...local.bySocketId.values()]);
+    await Promise.all([this.channels.reregister(connections), this.users.reregister(connections)]);
+  }
+
+  /** Announces, with the normal events, what a dead node's connections left behind. */
+  announceOrphans(orphans: Orphans): void {
+    for (const app of this.#deps.apps.all()) {
+      this.channels.announceOrphans(app, orphans);
+      for (const { userId } of orphans.wentOffline.filter((user) => user.appId === app.id)) {
+        this.users.announce(app, userId, 'offline');
+      }
+    }
   }
 
   /** Connections of an app on this node. */

@@ -91,7 +91,7 @@ export class Users {
     lifecycle.emit('signed_in', { appId: app.id, socketId, userId: user.id });
     users.signin(app.id, user.id, socketId).then(
       (cameOnline) => {
-        if (cameOnline) this.#announce(app, user.id, 'online');
+        if (cameOnline) this.announce(app, user.id, 'online');
       },
       (error: unknown) => log.error({ err: error }, 'user index signin failed'),
     );
@@ -121,7 +121,7 @@ export class Users {
     for (const watched of user.watchlist) this.#unlisten(connection, watchChannel(watched));
     this.#deps.users.signout(app.id, user.id, socketId).then(
       (wentOffline) => {
-        if (wentOffline) this.#announce(app, user.id, 'offline');
+        if (wentOffline) this.announce(app, user.id, 'offline');
       },
       (error: unknown) => this.#deps.log.error({ err: error }, 'user index signout failed'),
     );
@@ -147,7 +147,20 @@ export class Users {
     for (const connection of listeners) connection.send(frame);
   }
 
-  #announce(app: App, userId: string, name: 'online' | 'offline'): void {
+  /** Records every local sign-in in the user index again, announcing nothing (see Channels). */
+  async reregister(connections: Iterable<Connection>): Promise<void> {
+    const signins: Array<Promise<boolean>> = [];
+    for (const connection of connections) {
+      if (connection.user === undefined) continue;
+      signins.push(
+        this.#deps.users.signin(connection.app.id, connection.user.id, connection.socketId),
+      );
+    }
+    await Promise.all(signins);
+  }
+
+  /** Tells every watcher of `userId`, on every node, that the user came online or went offline. */
+  announce(app: App, userId: string, name: 'online' | 'offline'): void {
     this.#deps.broker
       .publish(app.id, watchChannel(userId), {
         event: WATCHLIST_EVENTS,

@@ -27,7 +27,12 @@ export type Deliver = (appId: string, channel: string, message: ChannelMessage) 
 export interface Broker {
   /** Sets the one local delivery function; called once, before anything is published. */
   onMessage(deliver: Deliver): void;
-  subscribe(appId: string, channel: string): void;
+  /**
+   * Starts routing the channel's messages to this node. A broker that needs a round trip returns
+   * a promise that settles once messages published anywhere will reach this node; the core
+   * confirms a subscription to the client only then.
+   */
+  subscribe(appId: string, channel: string): void | Promise<void>;
   unsubscribe(appId: string, channel: string): void;
   publish(appId: string, channel: string, message: ChannelMessage): Promise<void>;
   close(): Promise<void>;
