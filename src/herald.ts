@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { Hub } from './core/hub.js';
 import { Lifecycle } from './core/lifecycle.js';
 import type { Log } from './core/log.js';
+import { isLoopback } from './api/control.js';
 import { createApiHandler } from './api/router.js';
 import { createLogger } from './observability/logger.js';
 import { memoryScaling } from './scaling/memory/index.js';
@@ -17,6 +18,9 @@ import { redisScaling } from './scaling/redis/index.js';
 import { close, listen, type BoundListener, type Listener } from './transport/http-server.js';
 import { WebSocketTransport } from './transport/websocket.js';
 import { attachWebhooks, type Webhooks } from './webhooks/index.js';
+import { clientConfig } from './testing/client-config.js';
+import { recorderFor, resetHerald, type HubControl } from './testing/control.js';
+import type { Recorder } from './testing/recorder.js';
 import { systemTimers } from './webhooks/timers.js';
 
 export interface HeraldAddress {
@@ -32,7 +36,11 @@ export interface Herald {
   /** Typed events for webhooks, metrics, consoles and tests to listen to. */
   readonly lifecycle: Lifecycle;
   /** Webhook delivery counters (delivered, failed attempts, given up, dropped…), per URL too. */
-  readonly webhooks: Pick<Webhooks, 'stats'>;
+  readonly webhooks: Pick<Webhooks, 'stats' | 'onAttempt'>;
+  /** What happened, for tests; undefined unless `record` (or `dev`) is on. */
+  readonly recorder: Recorder | undefined;
+  /** Reset and fault injection for tests (herald/testing, the dev control API); once started. */
+  readonly control: HubControl;
   /** Binds the ports. Resolves with the bound addresses (useful with port 0). */
   start(): Promise<HeraldAddress>;
   /**
@@ -63,6 +71,12 @@ function listenersOf(config: HeraldConfig): Listener[] {
   ];
 }
 
+function addressOf(bound: readonly BoundListener[]): HeraldAddress {
+  const ws = bound.find((listener) => listener.websocket)!;
+  const web = bound.find((listener) => listener.api)!;
+  return { websocket: { host: ws.host, port: ws.port }, api: { host: web.host, port: web.port } };
+}
+
 /** Every scaling role plus the node registry, picked once by the `adapter` option. */
 async function createScaling(config: HeraldConfig, clock: Clock, log: Log) {
   if (config.adapter === 'redis') {
@@ -85,8 +99,11 @@ function quietWhileDown(log: Log, registry: NodeRegistry): Log {
   return {
     debug: (fields, message) => log.debug(fields, message),
     info: (fields, message) => log.info(fields, message),
-    warn: (fields, message) => (registry.ready ? log.warn : log.debug)(fields, message),
-    error: (fields, message) => (registry.ready ? log.error : log.debug)(fields, message),
+    // Called on the logger, never detached: pino's methods need their `this`.
+    warn: (fields, message) =>
+      registry.ready ? log.warn(fields, message) : log.debug(fields, message),
+    error: (fields, message) =>
+      registry.ready ? log.error(fields, message) : log.debug(fields, message),
   };
 }
 
@@ -117,6 +134,9 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
     },
   });
 
+  // Attached before anything runs, so a test sees the first connection too.
+  const recorder = recorderFor(config, { lifecycle, webhooks, clock });
+
   let running: Awaited<ReturnType<typeof run>> | undefined;
   let starting: Promise<HeraldAddress> | undefined;
   let stopped: Promise<void> | undefined;
@@ -142,6 +162,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
       maxMessageBytes: config.maxMessageBytes,
     });
     const state = { stopping: false };
+    let bound: BoundListener[] = [];
     const api = createApiHandler({
       apps,
       core: hub,
@@ -149,8 +170,18 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
       log,
       maxRequestBodyBytes: config.maxRequestBodyBytes,
       ready: () => !state.stopping && registry.ready,
+      storeAvailable: () => registry.ready,
+      control: config.dev
+        ? {
+            hub,
+            recorder,
+            apps,
+            signed: !isLoopback(config.webHost ?? config.host),
+            clientConfig: (app) => clientConfig(app, addressOf(bound), { path: config.path }),
+            reset: () => resetHerald(hub, recorder),
+          }
+        : undefined,
     });
-    let bound: BoundListener[];
     try {
       bound = await listen(listenersOf(config), {
         request: api,
@@ -180,8 +211,15 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
           },
           (error: unknown) => log.debug({ err: error }, 'reaping dead nodes failed'),
         );
+      // Back from an outage: what this node recorded meanwhile failed, so record it all again
+      // (joins are idempotent), whether or not Redis kept its data.
       registry.onReadyChange((ready) => {
-        if (ready) void heartbeat();
+        if (!ready) return;
+        void heartbeat().then(() =>
+          hub
+            .reregister()
+            .catch((error: unknown) => log.debug({ err: error }, 'reregister failed')),
+        );
       });
       timers.push(setInterval(heartbeat, nodeTimeoutMs / 3), setInterval(reap, nodeTimeoutMs / 2));
       void reap();
@@ -194,18 +232,22 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
     config,
     apps: apps.all(),
     lifecycle,
-    webhooks: { stats: () => webhooks.stats() },
+    webhooks: {
+      stats: () => webhooks.stats(),
+      onAttempt: (listener) => webhooks.onAttempt(listener),
+    },
+    recorder,
+
+    get control(): HubControl {
+      if (running === undefined) throw new Error('herald is not started');
+      return running.hub;
+    },
 
     start() {
       if (starting !== undefined) return Promise.reject(new Error('herald is already started'));
       starting = run().then((result) => {
         running = result;
-        const ws = result.bound.find((listener) => listener.websocket)!;
-        const web = result.bound.find((listener) => listener.api)!;
-        return {
-          websocket: { host: ws.host, port: ws.port },
-          api: { host: web.host, port: web.port },
-        };
+        return addressOf(result.bound);
       });
       return starting;
     },
@@ -214,12 +256,15 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
       stopped ??= (async () => {
         await starting?.catch(() => undefined);
         if (running === undefined) {
+          recorder?.stop();
           webhooks.stop();
           return;
         }
         const { scaling, hub, websocket, bound, timers, state } = running;
         const begun = performance.now();
         state.stopping = true;
+        // Pending waits (a control API long poll among them) must not hold the stop up.
+        recorder?.stop();
         for (const timer of timers) clearInterval(timer);
         hub.stopAccepting();
         const servers = close(bound);
@@ -233,7 +278,15 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
         // The closes above emitted their vacated/removed events from promise callbacks; let them
         // run, then send what webhooks hold within what is left of the deadline.
         await new Promise((resolve) => setImmediate(resolve));
-        await webhooks.flush(Math.max(0, deadline - (performance.now() - begun)));
+        // A referenced timer bounds the flush: the webhook timers are unref'd, and with nothing
+        // else left in the event loop the process would otherwise end before stop() resolves.
+        const remaining = Math.max(0, deadline - (performance.now() - begun));
+        let limit: NodeJS.Timeout | undefined;
+        await Promise.race([
+          webhooks.flush(remaining),
+          new Promise((resolve) => (limit = setTimeout(resolve, remaining))),
+        ]);
+        clearTimeout(limit);
         webhooks.stop();
         await Promise.all(Object.values(scaling).map((role) => role.close()));
       })();

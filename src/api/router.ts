@@ -1,6 +1,7 @@
 /**
  * HTTP API routing: resolve the app, read the body, authenticate once, run a handler, respond
- * once. Routes follow PROTOCOL.md §5; `GET /` and `GET /ready` are for load balancers.
+ * once. Routes follow PROTOCOL.md §5; `GET /` and `GET /ready` are for load balancers; the
+ * testing control API under `/__herald/` exists only in dev mode.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppRegistry } from '../apps/app.js';
@@ -9,6 +10,7 @@ import type { Log } from '../core/log.js';
 import { ApiError, HttpStatus } from '../protocol/errors.js';
 import { verifyApiRequest } from '../protocol/api-signature.js';
 import { parseJsonObject, readBody } from './body.js';
+import { CONTROL_PREFIX, control, type ControlDeps } from './control.js';
 import {
   channelInfo,
   channelUsers,
@@ -27,8 +29,23 @@ export interface ApiDeps {
   readonly clock: Clock;
   readonly log: Log;
   readonly maxRequestBodyBytes: number;
-  /** False once a graceful stop began: `/ready` answers 503 so balancers drain this node. */
+  /**
+   * False once a graceful stop began or while the shared store (Redis) is unreachable: `/ready`
+   * answers 503 so balancers drain this node.
+   */
   readonly ready: () => boolean;
+  /** False while the shared store is unreachable: requests that fail then answer 503. */
+  readonly storeAvailable: () => boolean;
+  /** The control API (dev mode); without it `/__herald/…` is 404 like any unknown path. */
+  readonly control?: ControlMount | undefined;
+}
+
+export interface ControlMount extends ControlDeps {
+  /**
+   * Require requests signed like REST calls (§5.2), with the first app's key and secret: on
+   * when the server listens beyond loopback, where anyone could otherwise disconnect clients.
+   */
+  readonly signed: boolean;
 }
 
 type Route = (deps: ApiDeps, request: ApiRequest, rest: string[]) => Promise<ApiResult>;
@@ -80,7 +97,20 @@ function decode(segment: string): string {
 
 export function createApiHandler(deps: ApiDeps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    handle(deps, req, res).catch((error: unknown) => respondError(res, error, deps.log));
+    handle(deps, req, res).catch((error: unknown) => {
+      // During an outage the store's failures are expected and were logged once as an outage.
+      const unavailable = !(error instanceof ApiError) && !deps.storeAvailable();
+      respondError(
+        res,
+        unavailable
+          ? new ApiError(
+              HttpStatus.unavailable,
+              'Service unavailable: the shared state store is unreachable',
+            )
+          : error,
+        deps.log,
+      );
+    });
   };
 }
 
@@ -98,9 +128,17 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
       });
     }
     if (path === '/ready' && !deps.ready()) {
-      throw new ApiError(HttpStatus.unavailable, 'Shutting down');
+      throw new ApiError(
+        HttpStatus.unavailable,
+        deps.storeAvailable() ? 'Shutting down' : 'The shared state store is unreachable',
+      );
     }
     respondJson(res, path === '/' ? { name: 'herald', status: 'ok' } : { ready: true });
+    return;
+  }
+
+  if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
+    await handleControl(deps, req, res, { method, path, rawQuery });
     return;
   }
 
@@ -129,4 +167,40 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
   }
   const result = await handler(deps, { app, query: params, body: parseJsonObject(body) }, rest);
   respondJson(res, result);
+}
+
+async function handleControl(
+  deps: ApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  { method, path, rawQuery }: { method: string; path: string; rawQuery: string },
+): Promise<void> {
+  const mount = deps.control;
+  if (mount === undefined) throw new ApiError(HttpStatus.not_found, `Not found: ${path}`);
+  const body = await readBody(req, deps.maxRequestBodyBytes);
+  const query = new URLSearchParams(rawQuery);
+  if (mount.signed) {
+    const signer = deps.apps.all()[0]!;
+    const request = { method, path, query: [...query], body };
+    verifyApiRequest(signer, request, Math.floor(deps.clock.now() / 1000));
+  }
+  // A long poll whose client went away stops waiting.
+  const gone = new AbortController();
+  res.once('close', () => gone.abort());
+  const result = await control(mount, {
+    method,
+    path: path.slice(CONTROL_PREFIX.length) || '/',
+    query,
+    body: parseJsonObject(body),
+    signal: gone.signal,
+  });
+  if ('json' in result) {
+    respondJson(res, result.json, result.status);
+    return;
+  }
+  res.writeHead(result.status ?? HttpStatus.ok, {
+    'content-type': result.contentType,
+    'content-length': Buffer.byteLength(result.text),
+  });
+  res.end(result.text);
 }

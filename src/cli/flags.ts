@@ -70,6 +70,18 @@ export const startFlags: readonly Flag[] = [
     description: 'seconds after which a silent node is dead and its state is removed',
   },
   {
+    option: 'dev',
+    flags: '--dev',
+    description:
+      'testing mode: control API under /__herald/ (reset, recorded events, disconnects) and ' +
+      'recording; never in production',
+  },
+  {
+    option: 'recordLimit',
+    flags: '--record-limit <count>',
+    description: 'events recorded in testing mode; beyond it the oldest are dropped',
+  },
+  {
     option: 'socketHost',
     flags: '--socket-host <host>',
     description: 'pusher-fake alias: address of the WebSocket endpoint',

@@ -3,9 +3,11 @@
  * and a configuration mistake is a message on stderr and exit code 1, never a stack trace.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/loader.js';
 import { appSchema, ConfigError, configSchema } from '../config/schema.js';
+import { clientConfigFormats, type ClientConfigFormat } from '../testing/client-config.js';
+import { clientConfigText } from './client-config.js';
 import { givenFlags, startOptions } from './flags.js';
 
 const epilog = `
@@ -63,6 +65,37 @@ function program(onStart: (exitCode: number) => void): Command {
       onStart(await runServer(config));
     });
   for (const option of startOptions()) start.addOption(option);
+
+  const clientConfig = herald
+    .command('client-config')
+    .description(
+      'print what clients need for the configuration `start` would run with (same flags, env ' +
+        'and config file): pusher-js options, pusher SDK options, PUSHER_* variables',
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'json: everything; js: snippets; env: PUSHER_* lines; dotenv: a .env block for Laravel',
+      )
+        .choices(clientConfigFormats)
+        .default('json'),
+    )
+    .option(
+      '--client-host <host>',
+      'the host clients connect to (default: --host, and 127.0.0.1 for 0.0.0.0)',
+    )
+    .action((values: Record<string, unknown>, command: Command) => {
+      const config = loadConfig({
+        flags: givenFlags(values, (name) => command.getOptionValueSource(name)),
+      });
+      const text = clientConfigText(config, {
+        format: values['format'] as ClientConfigFormat,
+        clientHost: values['clientHost'] as string | undefined,
+      });
+      process.stdout.write(text);
+    });
+  for (const option of startOptions()) clientConfig.addOption(option);
+
   herald.addHelpText('after', () => `\n${start.helpInformation()}${epilog}`);
   return herald;
 }

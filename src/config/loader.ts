@@ -46,6 +46,8 @@ export const environmentVariables = {
   redisUrl: { names: ['HERALD_REDIS_URL'], kind: 'string' },
   redisPrefix: { names: ['HERALD_REDIS_PREFIX'], kind: 'string' },
   nodeTimeout: { names: ['HERALD_NODE_TIMEOUT'], kind: 'integer' },
+  dev: { names: ['HERALD_DEV'], kind: 'boolean' },
+  recordLimit: { names: ['HERALD_RECORD_LIMIT'], kind: 'integer' },
 } as const satisfies Partial<Record<keyof HeraldOptions, EnvironmentVariable>>;
 
 /** The options that make up the default app; given by env or flags they add it next to `apps`. */

@@ -192,6 +192,20 @@ export const configSchema = z
     webhookQueueSize: z.number().int().positive().default(1000),
     /** Webhook requests in flight per URL at once. */
     webhookConcurrency: z.number().int().min(1).max(100).default(2),
+    /**
+     * Testing mode: the control API under `/__herald/` (reset, recorded events, waits, channels,
+     * disconnects, refusals; docs/testing.md) and recording. Not for production: whoever reaches
+     * the port can disconnect every client. Bound to an address other than loopback, every
+     * control request must be signed like a REST call, with the first app's credentials.
+     */
+    dev: z.boolean().default(false),
+    /**
+     * Record REST triggers, client events, subscriptions, connections and webhook attempts for
+     * tests to query and wait for. Default: on with `dev`, off otherwise (then it costs nothing).
+     */
+    record: z.boolean().optional(),
+    /** Records kept; beyond it the oldest are dropped, so a long session stays bounded. */
+    recordLimit: z.number().int().min(1).max(1_000_000).default(10_000),
   })
   .strict()
   .superRefine((config, context) => {

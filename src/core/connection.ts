@@ -24,6 +24,22 @@ export interface SignedInUser {
   readonly watchlist: readonly string[];
 }
 
+const knownMessages: Readonly<Partial<Record<number, string>>> = closeMessage;
+
+/** Throws a RangeError unless `code` is one of the table's or any other of 4000–4999. */
+export function checkCloseCode(code: number): void {
+  if (knownMessages[code] !== undefined) return;
+  if (!Number.isInteger(code) || code < 4000 || code > 4999) {
+    throw new RangeError(`Close code ${code} is outside 4000–4999`);
+  }
+}
+
+/** The table's message for `code`, or a generic one for other codes of 4000–4999. */
+export function closeMessageOf(code: number): string {
+  checkCloseCode(code);
+  return knownMessages[code] ?? 'Closed by the server';
+}
+
 export class Connection {
   readonly app: App;
   readonly socketId: string;
@@ -90,9 +106,10 @@ export class Connection {
   /**
    * Server-initiated close: `pusher:error` with the code, then the close frame (PROTOCOL.md
    * §1.7). Frames queued before it still go out first. The disconnect path runs now, not when
-   * the peer answers, so a dead peer cannot hold state.
+   * the peer answers, so a dead peer cannot hold state. Besides the codes of the table, any
+   * code 4000–4999 may be given (fault injection in tests); those get a generic message.
    */
-  terminate(code: CloseCode, message: string = closeMessage[code]): void {
+  terminate(code: CloseCode | number, message: string = closeMessageOf(code)): void {
     if (!this.#open) return;
     this.transport.send(errorFrame(code, message));
     this.#open = false;

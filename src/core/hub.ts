@@ -4,7 +4,7 @@
  * cluster-wide facts behind the scaling interfaces and reports through {@link Lifecycle}.
  */
 import type { App, AppRegistry } from '../apps/app.js';
-import { CloseCode, ProtocolError, SubscriptionError, closeMessage } from '../protocol/errors.js';
+import { CloseCode, ProtocolError, SubscriptionError } from '../protocol/errors.js';
 import { parseConnectionRequest } from '../protocol/connection-request.js';
 import {
   channelEventFrame,
@@ -28,7 +28,7 @@ import type {
 } from '../scaling/types.js';
 import type { Orphans } from '../scaling/node-registry.js';
 import type { Clock } from './clock.js';
-import { Connection, type ConnectionOwner } from './connection.js';
+import { Connection, checkCloseCode, closeMessageOf, type ConnectionOwner } from './connection.js';
 import { Channels } from './channels.js';
 import { acceptClientEvent } from './client-events.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -72,6 +72,8 @@ export class Hub implements ConnectionOwner {
   readonly users: Users;
   readonly #counts: SubscriptionCounts;
   #accepting = true;
+  /** Set by {@link refuseConnections}: new connections are closed with `code` until `until`. */
+  #refusal: { until: number; code: number } | undefined;
 
   constructor(deps: HubDeps) {
     this.#deps = deps;
@@ -97,14 +99,17 @@ export class Hub implements ConnectionOwner {
       options.path,
       options.allowMissingProtocol,
     );
-    const refuse = (code: CloseCode, appKey: string | undefined) => {
-      const reason = closeMessage[code];
+    const refuse = (code: number, appKey: string | undefined) => {
+      const reason = closeMessageOf(code);
       transport.send(errorFrame(code, reason));
       transport.close(code, reason);
       lifecycle.emit('connection_refused', { appKey, code, reason });
       return undefined;
     };
     if (!this.#accepting) return refuse(CloseCode.reconnect_now, undefined);
+    if (this.#refusal !== undefined && this.#refusing()) {
+      return refuse(this.#refusal.code, request.ok ? request.appKey : undefined);
+    }
     if (!request.ok) return refuse(request.code, request.appKey);
     const app = apps.byKey(request.appKey);
     if (app === undefined) return refuse(CloseCode.app_not_found, request.appKey);
@@ -199,11 +204,16 @@ export class Hub implements ConnectionOwner {
     const ttlMs = app.cacheTtl * 1000;
     // A cache channel stores the event before publishing it, so a subscriber that arrives in
     // between gets it from the cache (§8); the socket_id exclusion affects delivery only.
+    // A failed cache write (the shared store is down) must not cost the delivery itself.
     const published = event.channels.map((channel) =>
       channelType(channel).cached
-        ? cache
-            .set(app.id, channel, event.name, event.data, ttlMs)
-            .then(() => this.#publish(app.id, channel, message))
+        ? cache.set(app.id, channel, event.name, event.data, ttlMs).then(
+            () => this.#publish(app.id, channel, message),
+            (error: unknown) => {
+              this.#deps.log.error({ err: error, channel }, 'channel cache write failed');
+              return this.#publish(app.id, channel, message);
+            },
+          )
         : this.#publish(app.id, channel, message),
     );
     const { lifecycle } = this.#deps;
@@ -359,5 +369,111 @@ export class Hub implements ConnectionOwner {
       this.#deps.log.error({ err: error, socketId: connection.socketId }, 'frame handling failed');
       connection.send(errorFrame(null, 'Server error'));
     }
+  }
+
+  // ─── Testing and fault injection ─────────────────────────────────────────────────────────
+  // For herald/testing and the --dev control API. Nothing above calls these; the one cost on a
+  // hot path is the refusal check in open(). Close codes are 4000–4999 (PROTOCOL.md §1.6 says
+  // how pusher-js reacts to each range); anything else throws a RangeError before acting.
+
+  /** This node's connections (of one app, or all), with their channels and signed-in user. */
+  connections(
+    appId?: string,
+  ): Array<{ appId: string; socketId: string; channels: string[]; userId: string | undefined }> {
+    const found = [];
+    for (const [id, local] of this.#apps) {
+      if (appId !== undefined && id !== appId) continue;
+      for (const connection of local.bySocketId.values()) {
+        const { socketId, channels, user } = connection;
+        found.push({ appId: id, socketId, channels: [...channels], userId: user?.id });
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Closes one connection of this node with `code` (default 4200: pusher-js reconnects at
+   * once). Socket ids are per node, so this is local; false when the socket is not here.
+   */
+  disconnect(
+    socketId: string,
+    code: number = CloseCode.reconnect_now,
+    appId?: string,
+    message: string = closeMessageOf(code),
+  ): boolean {
+    checkCloseCode(code);
+    for (const [id, local] of this.#apps) {
+      if (appId !== undefined && id !== appId) continue;
+      const connection = local.bySocketId.get(socketId);
+      if (connection === undefined) continue;
+      connection.terminate(code, message);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Closes every connection signed in as `userId`, on every node, with `code` (default 4009,
+   * as the REST API's terminate_connections). Resolves once the broker accepted the request.
+   */
+  disconnectUser(app: App, userId: string, code: number = CloseCode.unauthorized): Promise<void> {
+    checkCloseCode(code);
+    return this.users.terminate(app, userId, code);
+  }
+
+  /** Closes every connection of this node with `code` (default 4200); returns how many. */
+  disconnectAll(
+    code: number = CloseCode.reconnect_now,
+    message: string = closeMessageOf(code),
+  ): number {
+    checkCloseCode(code);
+    let closed = 0;
+    for (const local of this.#apps.values()) {
+      for (const connection of [...local.bySocketId.values()]) {
+        connection.terminate(code, message);
+        closed += 1;
+      }
+    }
+    return closed;
+  }
+
+  /**
+   * For the next `forMs` milliseconds of the hub's clock, this node closes new connections with
+   * `code` (default 4100: pusher-js retries every second) right after the upgrade; 0 stops
+   * refusing. Open connections are not touched. Returns the clock time the refusal ends.
+   */
+  refuseConnections(forMs: number, code: number = CloseCode.over_capacity): number {
+    checkCloseCode(code);
+    if (!Number.isFinite(forMs) || forMs < 0) {
+      throw new RangeError(`Refusal duration must be a finite number of ms ≥ 0, got ${forMs}`);
+    }
+    const until = this.#deps.clock.now() + forMs;
+    this.#refusal = forMs === 0 ? undefined : { until, code };
+    return until;
+  }
+
+  /**
+   * Back to a node as it started: stops refusing, closes every connection with `code` (their
+   * subscriptions, presence memberships and sign-ins go through the normal disconnect path),
+   * then empties every app's cache channels. Resolves once the stores have recorded it all.
+   */
+  async reset(code: number, message: string = closeMessageOf(code)): Promise<void> {
+    checkCloseCode(code);
+    this.#refusal = undefined;
+    this.disconnectAll(code, message);
+    const { apps, index, presence, cache } = this.#deps;
+    // The disconnects sent their leaves (channels, presence, sign-ins) to the stores just now; a
+    // request sent after them is answered after them (memory: promise order; Redis: the roles
+    // share one connection, whose replies come in order).
+    await Promise.all(
+      apps.all().flatMap((app) => [index.list(app.id), presence.count(app.id, '')]),
+    );
+    await Promise.all(apps.all().map((app) => cache.clear(app.id)));
+  }
+
+  #refusing(): boolean {
+    if (this.#deps.clock.now() < this.#refusal!.until) return true;
+    this.#refusal = undefined;
+    return false;
   }
 }

@@ -127,11 +127,14 @@ export class Users {
     );
   }
 
-  /** Closes (4009) every connection signed in as `userId`, on every node (§5.8). */
-  terminate(app: App, userId: string): Promise<void> {
+  /**
+   * Closes every connection signed in as `userId`, on every node, with `code` (default 4009, as
+   * §5.8 wants). The code travels as the message's data; empty means 4009.
+   */
+  terminate(app: App, userId: string, code: number = CloseCode.unauthorized): Promise<void> {
     return this.#deps.broker.publish(app.id, controlChannel(userId), {
       event: TERMINATE,
-      data: '',
+      data: code === CloseCode.unauthorized ? '' : String(code),
     });
   }
 
@@ -140,7 +143,11 @@ export class Users {
     const listeners = this.#apps.get(appId)?.get(channel);
     if (listeners === undefined) return;
     if (message.event === TERMINATE) {
-      for (const connection of [...listeners]) connection.terminate(CloseCode.unauthorized);
+      const given = Number(message.data);
+      // Validated by the sender; a node of another version could still send anything.
+      const code =
+        Number.isInteger(given) && given >= 4000 && given <= 4999 ? given : CloseCode.unauthorized;
+      for (const connection of [...listeners]) connection.terminate(code);
       return;
     }
     const frame = new SharedFrame(connectionEventFrame(message.event, message.data));

@@ -127,5 +127,10 @@ export interface ChannelCache {
   set(appId: string, channel: string, event: string, data: string, ttlMs: number): Promise<void>;
   /** The live entry, or undefined when none or expired. */
   get(appId: string, channel: string): Promise<CachedEvent | undefined>;
+  /**
+   * Removes every entry of `appId`, or of every app when omitted (a test reset). Entries set
+   * while it runs may survive; entries of other apps (or deployments sharing a backend) do.
+   */
+  clear(appId?: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -17,12 +17,18 @@ import {
   type WebhookEventName,
 } from './events.js';
 import { httpPoster, type Post } from './http-post.js';
-import { Sender, displayUrl, type DeliveryOptions, type DeliveryStats } from './sender.js';
+import {
+  Sender,
+  displayUrl,
+  type DeliveryOptions,
+  type DeliveryStats,
+  type WebhookAttempt,
+} from './sender.js';
 import type { Timers } from './timers.js';
 import { VacateDelay } from './vacate-delay.js';
 
 export { webhookEventNames, type WebhookEvent, type WebhookEventName } from './events.js';
-export type { DeliveryStats } from './sender.js';
+export type { DeliveryStats, WebhookAttempt } from './sender.js';
 
 export interface WebhookTarget {
   /** An http(s) URL. */
@@ -75,6 +81,8 @@ export interface Webhooks {
   /** Unsubscribes from the lifecycle, cancels every timer and aborts requests in flight. */
   stop(): void;
   stats(): WebhookStats;
+  /** Calls `listener` after every attempt of every URL (test recording); returns its remover. */
+  onAttempt(listener: (attempt: WebhookAttempt) => void): () => void;
 }
 
 /** A mass disconnect becomes requests of this many events rather than one huge body. */
@@ -150,6 +158,17 @@ export function attachWebhooks(deps: WebhooksDeps): Webhooks {
   };
   const apps = new Map<string, AppWebhooks>();
   const wanted = new Set<WebhookEventName>();
+  const attemptListeners = new Set<(attempt: WebhookAttempt) => void>();
+  const onAttempt = (attempt: WebhookAttempt) => {
+    for (const listener of attemptListeners) {
+      // Isolated like lifecycle listeners: the sender's bookkeeping runs right after this.
+      try {
+        listener(attempt);
+      } catch (error) {
+        log.error({ err: error }, 'webhook attempt listener failed');
+      }
+    }
+  };
   for (const app of deps.apps) {
     if (app.webhooks.length === 0) continue;
     const state = new AppWebhooks(options.vacateDelayMs, timers);
@@ -159,7 +178,7 @@ export function attachWebhooks(deps: WebhooksDeps): Webhooks {
       const sender = new Sender(
         { appId: app.id, key: app.key, secret: app.secret, url, headers: webhook.headers ?? {} },
         options,
-        { timers, log, post: deps.post ?? poster!.post },
+        { timers, log, post: deps.post ?? poster!.post, onAttempt },
       );
       const events = webhook.events === undefined ? undefined : new Set(webhook.events);
       for (const name of events ?? webhookEventNames) wanted.add(name);
@@ -246,6 +265,13 @@ export function attachWebhooks(deps: WebhooksDeps): Webhooks {
         target.sender.stop();
         target.destroy();
       }
+    },
+
+    onAttempt(listener) {
+      attemptListeners.add(listener);
+      return () => {
+        attemptListeners.delete(listener);
+      };
     },
 
     stats() {

@@ -78,6 +78,7 @@ export class Sender {
   readonly #timers: Timers;
   readonly #post: Post;
   readonly #log: Log;
+  readonly #onAttempt: ((attempt: WebhookAttempt) => void) | undefined;
   readonly #shownUrl: string;
   readonly #baseHeaders: Readonly<Record<string, string>>;
   readonly #waiting: Batch[] = [];
@@ -101,6 +102,7 @@ export class Sender {
     this.#timers = deps.timers;
     this.#post = deps.post;
     this.#log = deps.log;
+    this.#onAttempt = deps.onAttempt;
     this.#shownUrl = displayUrl(target.url);
     // Configured headers first: the schema refuses names that would clash with these.
     this.#baseHeaders = {
@@ -214,19 +216,29 @@ export class Sender {
     this.#post(this.#target.url, batch.headers, batch.body, controller.signal).then(
       (status) => {
         attempt.cancelTimeout();
+        this.#told(batch, status, undefined);
         if (status >= 200 && status < 300) this.#delivered(batch, attempt);
         else this.#failed(batch, attempt, `HTTP ${status}`);
       },
       (error: unknown) => {
         attempt.cancelTimeout();
         const reason = controller.signal.reason;
-        this.#failed(
-          batch,
-          attempt,
-          reason instanceof TimeoutError ? reason.message : cause(error),
-        );
+        const why = reason instanceof TimeoutError ? reason.message : cause(error);
+        this.#told(batch, undefined, why);
+        this.#failed(batch, attempt, why);
       },
     );
+  }
+
+  #told(batch: Batch, status: number | undefined, error: string | undefined): void {
+    this.#onAttempt?.({
+      appId: this.#target.appId,
+      url: this.#shownUrl,
+      attempt: batch.attempts,
+      status,
+      error,
+      body: batch.body,
+    });
   }
 
   #delivered(batch: Batch, attempt: InFlight): void {
@@ -314,10 +326,27 @@ export class Sender {
   }
 }
 
+/** One settled attempt to deliver a batch: what the URL answered, or why there is no answer. */
+export interface WebhookAttempt {
+  readonly appId: string;
+  /** The URL, a password in it masked. */
+  readonly url: string;
+  /** 1 for the first attempt of a batch, 2 for its first retry… */
+  readonly attempt: number;
+  /** The response status; undefined when none came (timeout, network error, stop). */
+  readonly status: number | undefined;
+  /** Why there is no status. */
+  readonly error: string | undefined;
+  /** The exact bytes sent (`{"time_ms":…,"events":[…]}`). */
+  readonly body: Buffer;
+}
+
 export interface SenderDeps {
   readonly timers: Timers;
   readonly post: Post;
   readonly log: Log;
+  /** Told of every settled attempt (test recording); must not throw. */
+  readonly onAttempt?: (attempt: WebhookAttempt) => void;
 }
 
 /** A URL as logs may show it: a password in it is masked. */

@@ -118,6 +118,39 @@ export function channelCacheContract(name: string, factory: ChannelCacheFactory)
       assert.equal((await get(channel, other))?.data, 'there');
     });
 
+    test('clear(appId) removes every entry of that app and none of another', async () => {
+      const other = `${appId}-other`;
+      await cache.set(appId, 'cache-a', 'e', 'a', 60_000);
+      await cache.set(appId, 'private-cache-b', 'e', 'b', 60_000);
+      await cache.set(other, 'cache-a', 'e', 'kept', 60_000);
+      await cache.clear(appId);
+      assert.equal(await get('cache-a'), undefined);
+      assert.equal(await get('private-cache-b'), undefined);
+      assert.equal((await get('cache-a', other))?.data, 'kept');
+      await cache.clear(other);
+    });
+
+    test('clear() removes the entries of every app', async () => {
+      const other = `app-${randomUUID()}`;
+      await cache.set(appId, channel, 'e', 'a', 60_000);
+      await cache.set(other, channel, 'e', 'b', 60_000);
+      await cache.clear();
+      assert.equal(await get(), undefined);
+      assert.equal(await get(channel, other), undefined);
+    });
+
+    test('clear removes more entries than one scan step looks at', async () => {
+      for (let i = 0; i < 1500; i++) await cache.set(appId, `cache-${i}`, 'e', String(i), 60_000);
+      await cache.clear(appId);
+      for (const i of [0, 499, 500, 1499]) assert.equal(await get(`cache-${i}`), undefined);
+    });
+
+    test('after clear the channel caches again; clearing nothing is fine', async () => {
+      await cache.clear(appId);
+      await cache.set(appId, channel, 'e', 'again', 60_000);
+      assert.equal((await get())?.data, 'again');
+    });
+
     test('many channels expiring does not lose live ones', async () => {
       for (let i = 0; i < 3000; i++) await cache.set(appId, `cache-${i}`, 'e', String(i), 1000);
       clock.advance(2000);

@@ -35,6 +35,21 @@ export class MemoryChannelCache implements ChannelCache {
     return Promise.resolve(entry);
   }
 
+  clear(appId?: string): Promise<void> {
+    if (appId === undefined) {
+      this.#entries.clear();
+    } else {
+      const prefix = `${appId}\u0000`;
+      for (const key of this.#entries.keys()) {
+        // Channel names have no NUL, so a second one means the app id merely starts alike.
+        if (key.startsWith(prefix) && !key.includes('\u0000', prefix.length)) {
+          this.#entries.delete(key);
+        }
+      }
+    }
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     this.#entries.clear();
     return Promise.resolve();

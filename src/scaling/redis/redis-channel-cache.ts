@@ -11,6 +11,15 @@ import type { RedisLink } from './redis-link.js';
 /** How much longer than its ttl Redis keeps an entry: room for clock skew between nodes. */
 const KEEP_MARGIN_MS = 10_000;
 
+/** Keys SCAN looks at per call: large enough for few round trips, small enough not to stall. */
+const SCAN_COUNT = 500;
+
+/** `*`, `?`, `[` and `\` are special in a Redis MATCH pattern; escaped, they match themselves. */
+const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
+
+const cacheKeyShape = (prefix: string) =>
+  new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:app:[^:]*:cache:`);
+
 export class RedisChannelCache implements ChannelCache {
   readonly #link: RedisLink;
   readonly #clock: Clock;
@@ -42,6 +51,29 @@ export class RedisChannelCache implements ChannelCache {
     const [expiresAt, event] = JSON.parse(value.slice(0, end)) as [number, string];
     if (expiresAt <= this.#clock.now()) return undefined;
     return { event, data: value.slice(end + 1), expiresAt };
+  }
+
+  /**
+   * SCANs (never KEYS, which blocks Redis) for the cache keys of `appId`, or of every app under
+   * this prefix, and unlinks them a batch at a time.
+   */
+  async clear(appId?: string): Promise<void> {
+    const { redis, keys } = this.#link;
+    const pattern =
+      appId === undefined
+        ? `${globEscape(keys.prefix)}:app:*:cache:*`
+        : `${globEscape(keys.cache(appId, ''))}*`;
+    // `*` also spans colons: keep only keys whose segment after the app id is `cache` (a user
+    // key whose user id contains ":cache:" matches the pattern too). App ids are escaped, so
+    // the app segment holds no colon.
+    const shape = appId === undefined ? cacheKeyShape(keys.prefix) : undefined;
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      const found = shape === undefined ? batch : batch.filter((key) => shape.test(key));
+      if (found.length > 0) await redis.unlink(...found);
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   async close(): Promise<void> {
