@@ -58,7 +58,7 @@ const RING = 2048;
 const STALL_LIMIT_S = 10;
 const DRAIN_TIMEOUT_MS = 10_000;
 
-class WindowedLoad implements DeliverySink {
+export class WindowedLoad implements DeliverySink {
   readonly #options: LoadOptions;
   readonly #trigger: TriggerClient;
   readonly #remaining = new Int32Array(RING);

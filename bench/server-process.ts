@@ -55,9 +55,14 @@ export class ServerProcess {
   /**
    * Forks the server. `execArgv` are node flags for the child only (e.g. `--cpu-prof`); the
    * bench's own flags are not inherited, so profiling the bench does not profile the server.
+   * `file` and `args` run another server file of the same kind (a cluster node) with arguments.
    */
-  static async start(kind: ServerKind, execArgv: readonly string[] = []): Promise<ServerProcess> {
-    const child = fork(files[kind], [], {
+  static async start(
+    kind: ServerKind,
+    execArgv: readonly string[] = [],
+    { file = files[kind], args = [] }: { file?: URL; args?: readonly string[] } = {},
+  ): Promise<ServerProcess> {
+    const child = fork(file, [...args], {
       execArgv: [...execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -1,0 +1,285 @@
+/**
+ * Presence and webhooks across three herald processes: a user is one member however many nodes
+ * their tabs are on, member events reach every node once, and the webhooks the cluster sends —
+ * every node configured with the same URL — fire exactly once for the whole cluster.
+ * "Exactly once" is bounded by markers: see `settleWebhooks`.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Channel } from 'pusher-js';
+import { killAll } from '../helpers/cli.js';
+import {
+  Cluster,
+  eventually,
+  settleWebhooks,
+  webhookEvent,
+  type ClusterNode,
+} from '../helpers/cluster.js';
+import { eventsOf, nextEvent, subscribe, type PusherJs } from '../helpers/pusher-js.js';
+import {
+  AuthClients,
+  itemsBefore,
+  membersOf,
+  nextWithMetadata,
+  triggerMarker,
+  type PresenceMember,
+} from '../helpers/auth.js';
+import { get } from '../helpers/rest.js';
+import { WebhookReceiver, type ReceivedEvent } from '../helpers/webhook-receiver.js';
+import { RawClients } from '../helpers/ws-client.js';
+
+const ANN = { user_id: 'ann', user_info: { name: 'Ann' } } as const;
+const BOB = { user_id: 'bob', user_info: { name: 'Bob' } } as const;
+const OBSERVER = { user_id: 'observer' } as const;
+
+const isMemberEvent = (event: string) =>
+  event === 'pusher:member_added' || event === 'pusher:member_removed';
+
+/** `name` events of `channel` as `[name, user_id]` pairs, for comparing multisets. */
+const summary = (events: readonly ReceivedEvent[], channel: string) =>
+  events
+    .filter((event) => event.channel === channel)
+    .map((event) => [event.name, String(event['user_id'] ?? '')].join(' '))
+    .sort();
+
+describe('presence and webhooks on a cluster of three nodes', () => {
+  let cluster: Cluster;
+  let nodes: readonly ClusterNode[];
+  let A: ClusterNode;
+  let B: ClusterNode;
+  let C: ClusterNode;
+  let receiver: WebhookReceiver;
+  const dir = mkdtempSync(join(tmpdir(), 'herald-cluster-'));
+  const run = randomUUID().slice(0, 8);
+  let names = 0;
+  const fresh = (base: string) => `${base}-${run}-${++names}`;
+  const groups: AuthClients[] = [];
+  const raws: RawClients[] = [];
+
+  /** A pusher-js client on `node` that joins presence channels as `member`. */
+  async function memberOn(node: ClusterNode, member: PresenceMember): Promise<PusherJs> {
+    const clients = new AuthClients(node, node.sdk);
+    groups.push(clients);
+    return clients.connect({ member });
+  }
+
+  async function joinOn(node: ClusterNode, member: PresenceMember, channel: string) {
+    const pusher = await memberOn(node, member);
+    return { pusher, channel: await subscribe(pusher, channel) };
+  }
+
+  /** Member events `channel` emitted before a marker triggered through `through`. */
+  async function memberEventsBeforeMarker(channel: Channel, through: ClusterNode) {
+    const marker = await triggerMarker(through.sdk, channel.name);
+    const seen = await itemsBefore(eventsOf(channel), (e) => e.event === marker, marker);
+    return seen.filter((e) => isMemberEvent(e.event));
+  }
+
+  async function subscriptionCount(channel: string): Promise<number> {
+    const response = await get(A, `/channels/${channel}`, { info: 'subscription_count' });
+    assert.equal(response.status, 200, response.body);
+    return (JSON.parse(response.body) as { subscription_count?: number }).subscription_count ?? 0;
+  }
+
+  /** Waits until the cluster counts `count` connections on `channel` (a close was handled). */
+  function countReaches(channel: string, count: number): Promise<true> {
+    return eventually(
+      async () => ((await subscriptionCount(channel)) === count ? true : undefined),
+      `${count} connections on ${channel}`,
+    );
+  }
+
+  const vacated = (channel: string) =>
+    webhookEvent(receiver, (e) => e.name === 'channel_vacated' && e.channel === channel, 'vacated');
+
+  before(async () => {
+    receiver = await WebhookReceiver.start('cluster receiver');
+    // One request at a time per node: its webhooks arrive in the order it decided them.
+    const config = join(dir, 'herald.json');
+    writeFileSync(config, JSON.stringify({ vacateDelayMs: 0, webhookConcurrency: 1 }));
+    cluster = await Cluster.start({
+      nodes: 3,
+      args: ['--webhook-url', receiver.url, '--config', config],
+    });
+    nodes = cluster.nodes;
+    [A, B, C] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+  });
+  afterEach(async () => {
+    for (const group of groups.splice(0)) group.disconnectAll();
+    await Promise.all(raws.splice(0).map((clients) => clients.closeAll()));
+  });
+  after(async () => {
+    try {
+      await cluster?.stop();
+      await receiver?.close();
+    } finally {
+      killAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two tabs of one user on A and B are one member: added once, removed after the last tab', async () => {
+    const channel = fresh('presence-room');
+    const observer = await joinOn(C, OBSERVER, channel);
+    const tab1 = await joinOn(A, ANN, channel);
+    assert.deepEqual(await nextEvent(observer.channel, 'pusher:member_added'), {
+      id: 'ann',
+      info: { name: 'Ann' },
+    });
+
+    const tab2 = await joinOn(B, ANN, channel);
+    assert.deepEqual(membersOf(tab2.channel), {
+      count: 2,
+      me: { id: 'ann', info: { name: 'Ann' } },
+      each: [
+        { id: 'ann', info: { name: 'Ann' } },
+        { id: 'observer', info: null },
+      ],
+    });
+    // B decided "not the first connection": a member_added from it would precede this marker.
+    assert.deepEqual(await memberEventsBeforeMarker(observer.channel, B), []);
+    assert.deepEqual(
+      await memberEventsBeforeMarker(tab1.channel, A),
+      [],
+      'tab 1 is not told of its own second tab',
+    );
+
+    tab1.pusher.disconnect();
+    await countReaches(channel, 2);
+    assert.deepEqual(
+      await memberEventsBeforeMarker(observer.channel, A),
+      [],
+      'no member_removed while a tab is left on B',
+    );
+    const users = JSON.parse((await get(C, `/channels/${channel}/users`)).body) as unknown;
+    assert.deepEqual(users, { users: [{ id: 'observer' }, { id: 'ann' }] });
+
+    tab2.pusher.disconnect();
+    assert.deepEqual(await nextEvent(observer.channel, 'pusher:member_removed'), {
+      id: 'ann',
+      info: { name: 'Ann' },
+    });
+    assert.deepEqual(await memberEventsBeforeMarker(observer.channel, B), [], 'removed once');
+    assert.equal(membersOf(observer.channel).count, 1);
+
+    observer.pusher.disconnect();
+    await vacated(channel);
+    await settleWebhooks(receiver, nodes);
+    assert.deepEqual(summary(receiver.events.items, channel), [
+      'channel_occupied ',
+      'channel_vacated ',
+      'member_added ann',
+      'member_added observer',
+      'member_removed ann',
+      'member_removed observer',
+    ]);
+  });
+
+  it('a public channel is occupied by its first subscriber anywhere and vacated after its last', async () => {
+    const channel = fresh('lobby');
+    const clients = nodes.map((node) => {
+      const raw = new RawClients(node);
+      raws.push(raw);
+      return raw;
+    });
+    const [onA, onB, onC] = await Promise.all(
+      nodes.map((node, i) => clients[i]!.connect({ key: node.app.key })),
+    );
+    await onA!.subscribe(channel);
+    await webhookEvent(
+      receiver,
+      (e) => e.name === 'channel_occupied' && e.channel === channel,
+      'occupied',
+    );
+    await Promise.all([onB!.subscribe(channel), onC!.subscribe(channel)]);
+    await countReaches(channel, 3);
+    onA!.terminate();
+    onB!.terminate();
+    await countReaches(channel, 1);
+    await settleWebhooks(receiver, nodes);
+    assert.deepEqual(summary(receiver.events.items, channel), ['channel_occupied ']);
+
+    onC!.terminate();
+    await vacated(channel);
+    await settleWebhooks(receiver, nodes);
+    assert.deepEqual(summary(receiver.events.items, channel), [
+      'channel_occupied ',
+      'channel_vacated ',
+    ]);
+  });
+
+  it('a client event on a presence channel reaches other nodes with the sender’s user_id', async () => {
+    const channel = fresh('presence-chat');
+    const sender = await joinOn(A, ANN, channel);
+    const receivers = await Promise.all([joinOn(B, BOB, channel), joinOn(C, OBSERVER, channel)]);
+    const got = receivers.map((r) => nextWithMetadata(r.channel, 'client-typing'));
+    sender.channel.trigger('client-typing', { typing: true });
+    for (const received of await Promise.all(got)) {
+      assert.deepEqual(received, { data: { typing: true }, metadata: { user_id: 'ann' } });
+    }
+  });
+});
+
+describe('the vacate delay on a cluster', () => {
+  /**
+   * A page reload behind a load balancer: the tab on A closes, the new one opens on B within
+   * the vacate delay. One server sends nothing for that pair (§6.2); the cluster must not send
+   * more. Today each node holds its own removals: B decides "occupied / first member" at once
+   * and sends it, A sends its held channel_vacated / member_removed when its delay is over (or,
+   * as here, when it stops), so the receiver ends up believing the channel is empty and Ann gone
+   * while she is there.
+   */
+  it(
+    'a leave on A and a return on B within the delay send no webhook',
+    {
+      todo:
+        'each node pairs only its own removals and arrivals (src/webhooks/vacate-delay.ts), so ' +
+        'B sends occupied and member_added while A still holds vacated and member_removed',
+    },
+    async () => {
+      const receiver = await WebhookReceiver.start('vacate-delay receiver');
+      const dir = mkdtempSync(join(tmpdir(), 'herald-cluster-'));
+      const config = join(dir, 'herald.json');
+      writeFileSync(config, JSON.stringify({ vacateDelayMs: 60_000, webhookConcurrency: 1 }));
+      const cluster = await Cluster.start({
+        nodes: 2,
+        args: ['--webhook-url', receiver.url, '--config', config],
+      });
+      const [A, B] = cluster.nodes as [ClusterNode, ClusterNode];
+      const groups: AuthClients[] = [];
+      const memberOn = (node: ClusterNode) => {
+        const clients = new AuthClients(node, node.sdk);
+        groups.push(clients);
+        return clients.connect({ member: ANN });
+      };
+      try {
+        const channel = `presence-reload-${randomUUID().slice(0, 8)}`;
+        const first = await memberOn(A);
+        await subscribe(first, channel);
+        first.disconnect();
+        await eventually(async () => {
+          const response = await get(B, `/channels/${channel}`);
+          return (JSON.parse(response.body) as { occupied: boolean }).occupied ? undefined : true;
+        }, 'the first tab gone');
+        await subscribe(await memberOn(B), channel);
+        // A graceful stop sends what A holds without waiting out the delay.
+        await A.stop();
+        await settleWebhooks(receiver, [B]);
+        assert.deepEqual(summary(receiver.events.items, channel), [
+          'channel_occupied ',
+          'member_added ann',
+        ]);
+      } finally {
+        for (const group of groups) group.disconnectAll();
+        await cluster.stop();
+        await receiver.close();
+        killAll();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
