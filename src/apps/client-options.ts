@@ -1,6 +1,10 @@
 /** The options each official client needs to reach one app on a running herald. */
 import type { App } from './app.js';
 
+/** `[::1]` where a URL or `host:port` needs it (pusher-js and the SDKs append `:port`). */
+export const urlHost = (host: string) =>
+  host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
@@ -10,7 +14,7 @@ export interface Endpoint {
 export function pusherJsOptions(websocket: Endpoint, path = '') {
   return {
     cluster: 'herald', // pusher-js 8 throws without a cluster, even when wsHost is set
-    wsHost: websocket.host,
+    wsHost: urlHost(websocket.host),
     wsPort: websocket.port,
     ...(path === '' ? {} : { wsPath: path }),
     forceTLS: false as const,
@@ -26,7 +30,7 @@ export function pusherSdkOptions(app: App, api: Endpoint) {
     appId: app.id,
     key: app.key,
     secret: app.secret,
-    host: api.host,
+    host: urlHost(api.host),
     port: String(api.port),
     useTLS: false as const,
   };

@@ -4,12 +4,7 @@
  */
 import type { AppConfig, HeraldConfig } from '../config/schema.js';
 import type { HeraldAddress } from '../herald.js';
-import { pusherJsOptions, pusherSdkOptions } from '../apps/client-options.js';
-
-/** `[::1]` in a URL, `127.0.0.1` as is. */
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
+import { pusherJsOptions, pusherSdkOptions, urlHost } from '../apps/client-options.js';
 
 export interface Banner {
   readonly fields: object;

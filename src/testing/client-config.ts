@@ -5,7 +5,7 @@
  * `herald client-config`, `startHerald().clientConfig` and `GET /__herald/client-config` all
  * print this.
  */
-import { pusherJsOptions, pusherSdkOptions } from '../apps/client-options.js';
+import { pusherJsOptions, pusherSdkOptions, urlHost } from '../apps/client-options.js';
 import type { App } from '../apps/app.js';
 import type { HeraldAddress } from '../herald.js';
 
@@ -30,10 +30,6 @@ export function reachableHost(bound: string): string {
   if (bound === '0.0.0.0' || bound === '::' || bound === '') return '127.0.0.1';
   return bound;
 }
-
-/** `[::1]` where a URL or `host:port` needs it (pusher-js and the SDKs append `:port`). */
-const urlHost = (host: string) =>
-  host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 
 export interface ClientConfigOptions {
   /** WebSocket path prefix (`path` option; pusher-js `wsPath`). */

@@ -7,7 +7,7 @@ import { createHerald, type Herald } from '../herald.js';
 import type { HeraldOptions } from '../config/schema.js';
 import { silentLog, type Log } from '../core/log.js';
 import type { Clock } from '../core/clock.js';
-import { pusherJsOptions, pusherSdkOptions } from '../apps/client-options.js';
+import { pusherJsOptions, pusherSdkOptions, urlHost } from '../apps/client-options.js';
 import { clientConfig, type ClientConfig } from './client-config.js';
 import { resetHerald } from './control.js';
 import type { RecordMatch, RecordedEvent, Recorder, WaitOptions } from './recorder.js';
@@ -90,7 +90,7 @@ export async function startHerald(
   const app = server.apps[0]!;
   const { host, port } = address.websocket;
   const control = server.control;
-  const url = `http://${address.api.host}:${address.api.port}`;
+  const url = `http://${urlHost(address.api.host)}:${address.api.port}`;
   const appOf = (appId: string | undefined) => {
     if (appId === undefined) return app;
     const found = server.apps.find((candidate) => candidate.id === appId);
