@@ -211,15 +211,19 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
           },
           (error: unknown) => log.debug({ err: error }, 'reaping dead nodes failed'),
         );
-      // Back from an outage: what this node recorded meanwhile failed, so record it all again
-      // (joins are idempotent), whether or not Redis kept its data.
+      // Back from an outage: what this node recorded meanwhile failed, whether or not Redis
+      // kept its data.
       registry.onReadyChange((ready) => {
         if (!ready) return;
-        void heartbeat().then(() =>
-          hub
-            .reregister()
-            .catch((error: unknown) => log.debug({ err: error }, 'reregister failed')),
-        );
+        // Leaves that failed meanwhile are replayed (reconcile), then every holding is
+        // recorded again (joins are idempotent).
+        void heartbeat()
+          .then(() => registry.reconcile(hub.holdings()))
+          .then((orphans) => hub.announceOrphans(orphans))
+          .then(() => hub.reregister())
+          .catch((error: unknown) =>
+            log.debug({ err: error }, 'reconciling after an outage failed'),
+          );
       });
       timers.push(setInterval(heartbeat, nodeTimeoutMs / 3), setInterval(reap, nodeTimeoutMs / 2));
       void reap();

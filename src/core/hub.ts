@@ -26,7 +26,7 @@ import type {
   PresenceStore,
   UserIndex,
 } from '../scaling/types.js';
-import type { Orphans } from '../scaling/node-registry.js';
+import type { Holdings, Orphans } from '../scaling/node-registry.js';
 import type { Clock } from './clock.js';
 import { Connection, checkCloseCode, closeMessageOf, type ConnectionOwner } from './connection.js';
 import { Channels } from './channels.js';
@@ -273,6 +273,28 @@ export class Hub implements ConnectionOwner {
   async reregister(): Promise<void> {
     const connections = [...this.#apps.values()].flatMap((local) => [...local.bySocketId.values()]);
     await Promise.all([this.channels.reregister(connections), this.users.reregister(connections)]);
+  }
+
+  /** What this node's connections hold: subscriptions, presence memberships, sign-ins. */
+  holdings(): Holdings {
+    const channels: Array<Holdings['channels'][number]> = [];
+    const presence: Array<Holdings['presence'][number]> = [];
+    const users: Array<Holdings['users'][number]> = [];
+    for (const [appId, local] of this.#apps) {
+      for (const {
+        socketId,
+        channels: subscribed,
+        presence: members,
+        user,
+      } of local.bySocketId.values()) {
+        for (const channel of subscribed) channels.push({ appId, channel, socketId });
+        for (const [channel, member] of members ?? []) {
+          presence.push({ appId, channel, socketId, userId: member.userId });
+        }
+        if (user !== undefined) users.push({ appId, userId: user.id, socketId });
+      }
+    }
+    return { channels, presence, users };
   }
 
   /** Announces, with the normal events, what a dead node's connections left behind. */

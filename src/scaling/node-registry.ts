@@ -34,6 +34,18 @@ export interface Orphans {
   readonly wentOffline: readonly OrphanedUser[];
 }
 
+/** What this node's live connections hold, to reconcile the stores with after an outage. */
+export interface Holdings {
+  readonly channels: ReadonlyArray<{ appId: string; channel: string; socketId: string }>;
+  readonly presence: ReadonlyArray<{
+    appId: string;
+    channel: string;
+    socketId: string;
+    userId: string;
+  }>;
+  readonly users: ReadonlyArray<{ appId: string; userId: string; socketId: string }>;
+}
+
 export interface NodeRegistry {
   /** This node's id, under which every membership it creates is recorded. */
   readonly nodeId: string;
@@ -52,6 +64,11 @@ export interface NodeRegistry {
    * and returns what that changed, one entry per node reaped by this call.
    */
   reapDeadNodes(): Promise<Orphans[]>;
+  /**
+   * After an outage: removes the memberships the stores still record for this node that its
+   * connections no longer hold (leaves that failed meanwhile), and returns what that changed.
+   */
+  reconcile(holdings: Holdings): Promise<Orphans>;
   /** Leaves the cluster: entries this node still holds are reaped by the others at once. */
   close(): Promise<void>;
 }

@@ -1,5 +1,13 @@
 import type { NodeRegistry, Orphans } from '../node-registry.js';
 
+const nothing: Orphans = {
+  nodeId: 'local',
+  membersRemoved: [],
+  vacated: [],
+  countChanged: [],
+  wentOffline: [],
+};
+
 /** Single process: there are no other nodes, so none can die and none needs telling we live. */
 export class MemoryNodeRegistry implements NodeRegistry {
   readonly nodeId = 'local';
@@ -13,6 +21,11 @@ export class MemoryNodeRegistry implements NodeRegistry {
 
   reapDeadNodes(): Promise<Orphans[]> {
     return Promise.resolve([]);
+  }
+
+  /** One process's stores never miss a leave. */
+  reconcile(): Promise<Orphans> {
+    return Promise.resolve(nothing);
   }
 
   close(): Promise<void> {

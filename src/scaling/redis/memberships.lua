@@ -100,3 +100,33 @@ local function user_signout(prefix, sockets, socket, record)
   if redis.call('EXISTS', sockets) == 1 then return 0 end
   return 1
 end
+
+-- Applies to one membership record the rule a live leave applies, reporting each consequence
+-- with report(kind, app, a, b): 'vacated' or 'count' (a = channel), 'member' (a = channel,
+-- b = user id whose last connection went) or 'offline' (a = user id). Used by the reaping of a
+-- dead node and by a live node's reconciliation after an outage.
+local function leave_record(prefix, record, report)
+  -- A record that does not decode is dropped rather than blocking every later pass.
+  local ok, r = pcall(cjson.decode, record)
+  if not ok or type(r) ~= 'table' then return end
+  local kind, app = r[1], r[2]
+  local a = app_key(prefix, app)
+  if kind == 'c' then
+    local channel, socket = r[3], r[4]
+    if channel_leave(prefix, a .. 'channel:' .. channel, a .. 'channels', channel, socket, record) == 1 then
+      report('vacated', app, channel, '')
+    else
+      report('count', app, channel, '')
+    end
+  elseif kind == 'p' then
+    local channel, socket, user = r[3], r[4], r[5]
+    local last = presence_leave(prefix, a .. 'presence:' .. channel, a .. 'presence-info:' .. channel,
+      a .. 'presence-conns:' .. channel, a .. 'presence-sockets:' .. channel, user, socket, record)
+    if last == 1 then report('member', app, channel, user) end
+  elseif kind == 'u' then
+    local user, socket = r[3], r[4]
+    if user_signout(prefix, a .. 'user:' .. user, socket, record) == 1 then
+      report('offline', app, user, '')
+    end
+  end
+end

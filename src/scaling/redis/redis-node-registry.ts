@@ -5,7 +5,8 @@
  * memberships in batches with reap-node.lua, each removal by the rules of a live leave, and
  * reports what that changed. A node that comes back stops the reap at the next batch.
  */
-import type { NodeRegistry, Orphans } from '../node-registry.js';
+import type { Holdings, NodeRegistry, Orphans } from '../node-registry.js';
+import { records } from './redis-keys.js';
 import type { RedisLink } from './redis-link.js';
 import { int, list } from './scripts.js';
 
@@ -116,6 +117,27 @@ export class RedisNodeRegistry implements NodeRegistry {
       if (orphans !== undefined) reaped.push(orphans);
     }
     return reaped;
+  }
+
+  async reconcile(holdings: Holdings): Promise<Orphans> {
+    const { keys, scripts, nodeId } = this.#link;
+    const live = [
+      ...holdings.channels.map((c) => records.channel(c.appId, c.channel, c.socketId)),
+      ...holdings.presence.map((p) => records.presence(p.appId, p.channel, p.socketId, p.userId)),
+      ...holdings.users.map((u) => records.user(u.appId, u.userId, u.socketId)),
+    ];
+    const orphans: MutableOrphans = {
+      nodeId,
+      membersRemoved: [],
+      vacated: [],
+      countChanged: [],
+      wentOffline: [],
+    };
+    collect(
+      orphans,
+      list(await scripts.run('reconcileNode', [keys.owned(nodeId)], [keys.prefix, ...live])),
+    );
+    return settle(orphans);
   }
 
   async close(): Promise<void> {

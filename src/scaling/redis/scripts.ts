@@ -21,6 +21,7 @@ const SCRIPTS = {
   userSignin: ['user-signin.lua', 2],
   userSignout: ['user-signout.lua', 1],
   reapNode: ['reap-node.lua', 4],
+  reconcileNode: ['reconcile-node.lua', 1],
   nodeLeave: ['node-leave.lua', 3],
 } as const;
 

@@ -1,0 +1,22 @@
+-- After an outage, on a live node: removes the memberships its owned set still records but its
+-- connections no longer hold (leaves that failed while Redis was unreachable), each by the rule
+-- a live leave applies. Returns { 0, kind, app, a, b, ... } as reap-node.lua does.
+-- KEYS: the node's owned set
+-- ARGV: key prefix, then every membership record the node's live connections hold
+local live = {}
+for i = 2, #ARGV do live[ARGV[i]] = true end
+local prefix = ARGV[1]
+local result = { 0 }
+local function report(kind, app, a, b)
+  result[#result + 1] = kind
+  result[#result + 1] = app
+  result[#result + 1] = a
+  result[#result + 1] = b
+end
+for _, record in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if not live[record] then
+    redis.call('SREM', KEYS[1], record)
+    leave_record(prefix, record, report)
+  end
+end
+return result
