@@ -46,6 +46,17 @@ export interface Holdings {
   readonly users: ReadonlyArray<{ appId: string; userId: string; socketId: string }>;
 }
 
+/** Orphans of `nodeId` with nothing in them yet, to fill or to answer "nothing changed". */
+export function noOrphans(nodeId: string) {
+  return {
+    nodeId,
+    membersRemoved: [] as OrphanedMember[],
+    vacated: [] as ChannelRef[],
+    countChanged: [] as ChannelRef[],
+    wentOffline: [] as OrphanedUser[],
+  };
+}
+
 export interface NodeRegistry {
   /** This node's id, under which every membership it creates is recorded. */
   readonly nodeId: string;

@@ -1,12 +1,4 @@
-import type { NodeRegistry, Orphans } from '../node-registry.js';
-
-const nothing: Orphans = {
-  nodeId: 'local',
-  membersRemoved: [],
-  vacated: [],
-  countChanged: [],
-  wentOffline: [],
-};
+import { noOrphans, type NodeRegistry, type Orphans } from '../node-registry.js';
 
 /** Single process: there are no other nodes, so none can die and none needs telling we live. */
 export class MemoryNodeRegistry implements NodeRegistry {
@@ -25,7 +17,7 @@ export class MemoryNodeRegistry implements NodeRegistry {
 
   /** One process's stores never miss a leave. */
   reconcile(): Promise<Orphans> {
-    return Promise.resolve(nothing);
+    return Promise.resolve(noOrphans(this.nodeId));
   }
 
   close(): Promise<void> {

@@ -101,6 +101,19 @@ local function user_signout(prefix, sockets, socket, record)
   return 1
 end
 
+-- The reply of reap-node.lua and reconcile-node.lua: { 0, kind, app, a, b, ... }, filled by
+-- the returned report(kind, app, a, b); the caller sets result[1].
+local function outcomes()
+  local result = { 0 }
+  local function report(kind, app, a, b)
+    result[#result + 1] = kind
+    result[#result + 1] = app
+    result[#result + 1] = a
+    result[#result + 1] = b
+  end
+  return result, report
+end
+
 -- Applies to one membership record the rule a live leave applies, reporting each consequence
 -- with report(kind, app, a, b): 'vacated' or 'count' (a = channel), 'member' (a = channel,
 -- b = user id whose last connection went) or 'offline' (a = user id). Used by the reaping of a

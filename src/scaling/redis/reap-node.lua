@@ -11,13 +11,7 @@ if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('GET', KEYS[3]) ~= ARGV[3] t
 end
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 local prefix = ARGV[1]
-local result = { 0 }
-local function report(kind, app, a, b)
-  result[#result + 1] = kind
-  result[#result + 1] = app
-  result[#result + 1] = a
-  result[#result + 1] = b
-end
+local result, report = outcomes()
 for _, record in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[4]))) do
   leave_record(prefix, record, report)
 end

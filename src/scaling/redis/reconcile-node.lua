@@ -6,13 +6,7 @@
 local live = {}
 for i = 2, #ARGV do live[ARGV[i]] = true end
 local prefix = ARGV[1]
-local result = { 0 }
-local function report(kind, app, a, b)
-  result[#result + 1] = kind
-  result[#result + 1] = app
-  result[#result + 1] = a
-  result[#result + 1] = b
-end
+local result, report = outcomes()
 for _, record in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if not live[record] then
     redis.call('SREM', KEYS[1], record)

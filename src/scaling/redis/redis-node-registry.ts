@@ -5,7 +5,7 @@
  * memberships in batches with reap-node.lua, each removal by the rules of a live leave, and
  * reports what that changed. A node that comes back stops the reap at the next batch.
  */
-import type { Holdings, NodeRegistry, Orphans } from '../node-registry.js';
+import { noOrphans, type Holdings, type NodeRegistry, type Orphans } from '../node-registry.js';
 import { records } from './redis-keys.js';
 import type { RedisLink } from './redis-link.js';
 import { int, list } from './scripts.js';
@@ -20,13 +20,7 @@ export function checkNodeTimeout(timeoutMs: number): void {
   }
 }
 
-interface MutableOrphans {
-  readonly nodeId: string;
-  readonly membersRemoved: Array<{ appId: string; channel: string; userId: string }>;
-  readonly vacated: Array<{ appId: string; channel: string }>;
-  readonly countChanged: Array<{ appId: string; channel: string }>;
-  readonly wentOffline: Array<{ appId: string; userId: string }>;
-}
+type MutableOrphans = ReturnType<typeof noOrphans>;
 
 export class RedisNodeRegistry implements NodeRegistry {
   readonly #link: RedisLink;
@@ -126,13 +120,7 @@ export class RedisNodeRegistry implements NodeRegistry {
       ...holdings.presence.map((p) => records.presence(p.appId, p.channel, p.socketId, p.userId)),
       ...holdings.users.map((u) => records.user(u.appId, u.userId, u.socketId)),
     ];
-    const orphans: MutableOrphans = {
-      nodeId,
-      membersRemoved: [],
-      vacated: [],
-      countChanged: [],
-      wentOffline: [],
-    };
+    const orphans = noOrphans(nodeId);
     collect(
       orphans,
       list(await scripts.run('reconcileNode', [keys.owned(nodeId)], [keys.prefix, ...live])),
@@ -161,13 +149,7 @@ export class RedisNodeRegistry implements NodeRegistry {
     const { redis, keys, scripts, nodeId } = this.#link;
     const claim = await redis.set(keys.reaper(deadId), nodeId, 'PX', this.#timeoutMs, 'NX');
     if (claim !== 'OK') return undefined;
-    const orphans: MutableOrphans = {
-      nodeId: deadId,
-      membersRemoved: [],
-      vacated: [],
-      countChanged: [],
-      wentOffline: [],
-    };
+    const orphans = noOrphans(deadId);
     for (;;) {
       const reply = list(
         await scripts.run(
