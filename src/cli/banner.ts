@@ -4,7 +4,8 @@
  */
 import type { AppConfig, HeraldConfig } from '../config/schema.js';
 import type { HeraldAddress } from '../herald.js';
-import { pusherJsOptions, pusherSdkOptions, urlHost } from '../apps/client-options.js';
+import { urlHost } from '../apps/client-options.js';
+import { clientConfig } from '../testing/client-config.js';
 
 export interface Banner {
   readonly fields: object;
@@ -30,18 +31,21 @@ export function startLine(
   };
 }
 
-/** `new Pusher(key, {...})` for pusher-js and `new Pusher({...})` for the Node server SDK. */
+/**
+ * `new Pusher(key, {...})` for pusher-js and `new Pusher({...})` for the Node server SDK, from the
+ * same client configuration `herald client-config` prints (a wildcard bind becomes 127.0.0.1).
+ */
 export function clientSnippets(
   config: HeraldConfig,
   address: HeraldAddress,
   app: AppConfig,
 ): Banner[] {
-  const pusherJs = pusherJsOptions(address.websocket, config.path);
-  const pusher = pusherSdkOptions(app, address.api);
+  const { pusherJs: client, pusher } = clientConfig(app, address, { path: config.path });
+  const pusherJs = client.options;
   return [
     {
       fields: { pusherJs },
-      message: `pusher-js: new Pusher(${JSON.stringify(app.key)}, ${JSON.stringify(pusherJs)})`,
+      message: `pusher-js: new Pusher(${JSON.stringify(client.key)}, ${JSON.stringify(pusherJs)})`,
     },
     { fields: { pusher }, message: `pusher (Node SDK): new Pusher(${JSON.stringify(pusher)})` },
   ];
