@@ -38,6 +38,24 @@ export interface ApiDeps {
   readonly storeAvailable: () => boolean;
   /** The control API (dev mode); without it `/__herald/…` is 404 like any unknown path. */
   readonly control?: ControlMount | undefined;
+  /** Pages served beside the API (metrics, the console), each under its own path prefix. */
+  readonly mounts?: readonly HttpMount[] | undefined;
+}
+
+/**
+ * A feature served on the API port under `prefix` (the path itself and everything below
+ * `prefix/`). It answers the request itself; an {@link ApiError} it throws (or rejects with)
+ * becomes the usual JSON error response.
+ */
+export interface HttpMount {
+  readonly prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, url: MountedUrl): Promise<void>;
+}
+
+export interface MountedUrl {
+  /** The path without the query string, prefix included. */
+  readonly path: string;
+  readonly query: URLSearchParams;
 }
 
 export interface ControlMount extends ControlDeps {
@@ -86,6 +104,8 @@ function route(method: string, rest: string[]): Route | WrongMethod | undefined 
   }
   return undefined;
 }
+
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
 function decode(segment: string): string {
   try {
@@ -137,8 +157,14 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
     return;
   }
 
-  if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
+  if (under(path, CONTROL_PREFIX)) {
     await handleControl(deps, req, res, { method, path, rawQuery });
+    return;
+  }
+
+  const mount = deps.mounts?.find((candidate) => under(path, candidate.prefix));
+  if (mount !== undefined) {
+    await mount.handle(req, res, { path, query: new URLSearchParams(rawQuery) });
     return;
   }
 
