@@ -11,13 +11,13 @@ import type { Log } from './core/log.js';
 import { isLoopback } from './api/control.js';
 import { createApiHandler } from './api/router.js';
 import { createLogger } from './observability/logger.js';
-import { memoryScaling } from './scaling/memory/index.js';
+import { memoryScaling, type Scaling } from './scaling/memory/index.js';
 import { MemoryNodeRegistry } from './scaling/memory/memory-node-registry.js';
 import type { NodeRegistry } from './scaling/node-registry.js';
 import { redisScaling } from './scaling/redis/index.js';
 import { close, listen, type BoundListener, type Listener } from './transport/http-server.js';
 import { WebSocketTransport } from './transport/websocket.js';
-import { attachWebhooks, type Webhooks } from './webhooks/index.js';
+import { attachWebhooks, type WebhookEvent, type Webhooks } from './webhooks/index.js';
 import { clientConfig } from './testing/client-config.js';
 import { recorderFor, resetHerald, type HubControl } from './testing/control.js';
 import type { Recorder } from './testing/recorder.js';
@@ -77,18 +77,34 @@ function addressOf(bound: readonly BoundListener[]): HeraldAddress {
   return { websocket: { host: ws.host, port: ws.port }, api: { host: web.host, port: web.port } };
 }
 
-/** Every scaling role plus the node registry, picked once by the `adapter` option. */
-async function createScaling(config: HeraldConfig, clock: Clock, log: Log) {
+/**
+ * Every scaling role plus the node registry, picked once by the `adapter` option.
+ * @param holdMs how long the stores hold vacancies and presence removals (the vacate delay).
+ */
+async function createScaling(config: HeraldConfig, clock: Clock, log: Log, holdMs: number) {
   if (config.adapter === 'redis') {
     return redisScaling({
       url: config.redisUrl,
       prefix: config.redisPrefix,
       nodeTimeoutMs: config.nodeTimeout * 1000,
+      holdMs,
       clock,
       log,
     });
   }
-  return { ...memoryScaling(clock), registry: new MemoryNodeRegistry() };
+  return { ...memoryScaling(clock, holdMs), registry: new MemoryNodeRegistry() };
+}
+
+/** Whether a removal held out the vacate delay still stands, asked of the store that holds it. */
+function claimRemoval(
+  roles: Pick<Scaling, 'index' | 'presence'>,
+  appId: string,
+  event: WebhookEvent,
+) {
+  if (event.name === 'member_removed') {
+    return roles.presence.claimRemoval(appId, event.channel, event.user_id);
+  }
+  return roles.index.claimVacancy(appId, event.channel);
 }
 
 /**
@@ -117,12 +133,18 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
   const lifecycle = new Lifecycle((error, name) =>
     log.error({ err: error, event: name }, 'lifecycle listener failed'),
   );
+  // The stores hold vacancies for as long as webhooks hold removals, so a return on any node
+  // takes the removal back (§6.2); without webhooks nobody would claim them.
+  const holdMs = appConfigs.some((app) => app.webhooks.length > 0) ? config.vacateDelayMs : 0;
   // Webhooks listen to the lifecycle; the core does not know they exist.
   const webhooks = attachWebhooks({
     lifecycle,
     apps: appConfigs,
     log,
     timers: systemTimers(clock),
+    // A removal held before the stores exist (or after they closed) stands.
+    claim: (appId, event) =>
+      running === undefined ? Promise.resolve(true) : claimRemoval(running.scaling, appId, event),
     options: {
       batchMs: config.webhookBatchMs,
       vacateDelayMs: config.vacateDelayMs,
@@ -143,7 +165,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
 
   /** Connects the scaling layer, builds the core and binds the ports. */
   async function run() {
-    const scaling = await createScaling(config, clock, log);
+    const scaling = await createScaling(config, clock, log, holdMs);
     const { registry, ...roles } = scaling;
     const hub = new Hub({
       apps,

@@ -258,9 +258,13 @@ export class Channels {
         if (cancelled) {
           presence.leave(app.id, channel, socketId, member.userId).then(
             (last) => {
+              if (!result.first) return;
               // Another connection of this user joined meanwhile and was told it was not the
               // first: the announcement this join owed is made now.
-              if (result.first && !last) this.#announceMember(app, channel, member, socketId);
+              if (!last) this.#announceMember(app, channel, member, socketId, result.resumed);
+              // The join took back a removal held elsewhere, and this leave holds a new one:
+              // whoever held the first will not report it, so this node reports the second.
+              else if (result.resumed) this.#retakeRemoval(app, channel, member.userId);
             },
             (error: unknown) => log.error({ err: error, channel }, 'presence leave failed'),
           );
@@ -268,7 +272,7 @@ export class Channels {
         }
         (connection.presence ??= new Map()).set(channel, member);
         const routed = this.#add(connection, channel);
-        if (result.first) this.#announceMember(app, channel, member, socketId);
+        if (result.first) this.#announceMember(app, channel, member, socketId, result.resumed);
         this.#whenRouted(connection, channel, routed, () => {
           const succeeded = subscriptionSucceededFrame(channel, presenceData(result.members));
           for (let answer = 0; answer < pending.answers; answer += 1) connection.send(succeeded);
@@ -283,7 +287,13 @@ export class Channels {
     );
   }
 
-  #announceMember(app: App, channel: string, member: MemberWire, socketId: string): void {
+  #announceMember(
+    app: App,
+    channel: string,
+    member: MemberWire,
+    socketId: string,
+    resumed: boolean,
+  ): void {
     const { broker, lifecycle, log } = this.#deps;
     broker
       .publish(app.id, channel, {
@@ -292,7 +302,18 @@ export class Channels {
         exceptSocketId: socketId,
       })
       .catch((error: unknown) => log.error({ err: error, channel }, 'member_added failed'));
-    lifecycle.emit('member_added', { appId: app.id, channel, userId: member.userId });
+    lifecycle.emit('member_added', { appId: app.id, channel, userId: member.userId, resumed });
+  }
+
+  /**
+   * A join cancelled before it was confirmed took back a held removal, and its leave held the
+   * removal again: the lifecycle hears both, so the new hold has a reporter. Clients saw
+   * neither (the join was never announced to them), so nothing is published.
+   */
+  #retakeRemoval(app: App, channel: string, userId: string): void {
+    const { lifecycle } = this.#deps;
+    lifecycle.emit('member_added', { appId: app.id, channel, userId, resumed: true });
+    lifecycle.emit('member_removed', { appId: app.id, channel, userId });
   }
 
   #leavePresence(app: App, channel: string, socketId: string, userId: string): void {
@@ -330,8 +351,14 @@ export class Channels {
     const { index, lifecycle, log } = this.#deps;
     lifecycle.emit('subscribed', { appId: app.id, socketId, channel });
     index.join(app.id, channel, socketId).then(
-      (occupied) => {
-        if (occupied) lifecycle.emit('channel_occupied', { appId: app.id, channel });
+      (occupancy) => {
+        if (occupancy !== 'unchanged') {
+          lifecycle.emit('channel_occupied', {
+            appId: app.id,
+            channel,
+            resumed: occupancy === 'resumed',
+          });
+        }
         this.#countChanged(app, channel);
       },
       (error: unknown) => log.error({ err: error, channel }, 'channel index join failed'),

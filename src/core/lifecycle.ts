@@ -19,8 +19,11 @@ export interface LifecycleEvents {
     error: string;
   };
   unsubscribed: { appId: string; socketId: string; channel: string };
-  /** The channel went from 0 to 1 subscribed connections, cluster-wide. */
-  channel_occupied: { appId: string; channel: string };
+  /**
+   * The channel went from 0 to 1 subscribed connections, cluster-wide. `resumed`: its vacancy was
+   * still held (the vacate delay, §6.2), on this node or another, and this took it back.
+   */
+  channel_occupied: { appId: string; channel: string; resumed: boolean };
   /** The channel went from 1 to 0 subscribed connections, cluster-wide. */
   channel_vacated: { appId: string; channel: string };
   client_event: {
@@ -31,8 +34,11 @@ export interface LifecycleEvents {
     data: string;
     userId: string | undefined;
   };
-  /** A user's first connection joined a presence channel, cluster-wide. */
-  member_added: { appId: string; channel: string; userId: string };
+  /**
+   * A user's first connection joined a presence channel, cluster-wide. `resumed`: the user's
+   * removal was still held (the vacate delay), and this took it back.
+   */
+  member_added: { appId: string; channel: string; userId: string; resumed: boolean };
   /** A user's last connection left a presence channel, cluster-wide. */
   member_removed: { appId: string; channel: string; userId: string };
   /** A connection subscribed to a cache channel with nothing cached. */

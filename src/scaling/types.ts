@@ -39,15 +39,36 @@ export interface Broker {
 }
 
 /**
+ * What a join did to a channel's occupancy (or to a user's presence in a channel).
+ * - `unchanged`: others were already there.
+ * - `occupied`: it went from 0 to 1.
+ * - `resumed`: it went from 0 to 1 while the vacancy before it was still held (see
+ *   {@link ChannelIndex}): the join took the vacancy back, so whoever holds its removal must
+ *   not report it, and the arrival is not news either.
+ */
+export type Occupancy = 'unchanged' | 'occupied' | 'resumed';
+
+/**
  * Counts subscribed connections per channel, cluster-wide. `join` and `leave` decide atomically
  * whether this subscription made the channel occupied or vacated, so across all nodes exactly
- * one caller sees `true` for each transition.
+ * one caller sees each transition.
+ *
+ * Held vacancies (the vacate delay of PROTOCOL.md §6.2, across nodes): an index built with a
+ * hold time records each vacancy as held, in the same atomic step that decides it. A join that
+ * finds the vacancy held takes it (`resumed`); the node that reported the vacancy calls
+ * `claimVacancy` once its delay is over, and learns whether nobody came back meanwhile. Exactly
+ * one of the two wins. A held vacancy nobody claims is forgotten well after the hold time.
  */
 export interface ChannelIndex {
-  /** Adds `socketId` to `channel`; true when the channel went from 0 to 1 connections. */
-  join(appId: string, channel: string, socketId: string): Promise<boolean>;
+  /** Adds `socketId` to `channel`; says whether the channel went from 0 to 1 connections. */
+  join(appId: string, channel: string, socketId: string): Promise<Occupancy>;
   /** Removes `socketId` from `channel`; true when the channel went from 1 to 0 connections. */
   leave(appId: string, channel: string, socketId: string): Promise<boolean>;
+  /**
+   * Takes the channel's held vacancy: true when it was still held (no join since), which makes
+   * the caller the one to report it; false when a join took it back or nothing was held.
+   */
+  claimVacancy(appId: string, channel: string): Promise<boolean>;
   /** Subscribed connections of one channel (0 when unoccupied). */
   count(appId: string, channel: string): Promise<number>;
   /** Occupied channels whose name starts with `prefix`, with their connection counts. */
@@ -68,6 +89,8 @@ export type PresenceJoin =
       readonly full: false;
       /** This was the user's first connection in the channel (announce `member_added`). */
       readonly first: boolean;
+      /** First, and the user's removal before it was still held: the join took it back. */
+      readonly resumed: boolean;
       /** Every distinct member after the join, each with the info of its first connection. */
       readonly members: readonly PresenceMember[];
     };
@@ -75,7 +98,9 @@ export type PresenceJoin =
 /**
  * Presence membership per channel, cluster-wide. A user with several connections is one member.
  * `join` and `leave` decide atomically, so across all nodes exactly one join sees `first` and
- * exactly one leave sees `last` for each stretch of a user's presence.
+ * exactly one leave sees `last` for each stretch of a user's presence. A store built with a hold
+ * time holds each removal as {@link ChannelIndex} holds vacancies: a join that takes it back is
+ * `resumed`, and `claimRemoval` tells the reporter of the removal whether it still stands.
  */
 export interface PresenceStore {
   /**
@@ -92,6 +117,8 @@ export interface PresenceStore {
   ): Promise<PresenceJoin>;
   /** Removes one connection; true when it was the user's last in the channel. */
   leave(appId: string, channel: string, socketId: string, userId: string): Promise<boolean>;
+  /** Takes the user's held removal: true when it was still held (the user did not return). */
+  claimRemoval(appId: string, channel: string, userId: string): Promise<boolean>;
   /** Distinct members, in the order they joined. */
   members(appId: string, channel: string): Promise<PresenceMember[]>;
   /** Distinct users in the channel. */

@@ -25,7 +25,7 @@ import {
   type WebhookAttempt,
 } from './sender.js';
 import type { Timers } from './timers.js';
-import { VacateDelay } from './vacate-delay.js';
+import { VacateDelay, type ClaimRemoval } from './vacate-delay.js';
 
 export { webhookEventNames, type WebhookEvent, type WebhookEventName } from './events.js';
 export type { DeliveryStats, WebhookAttempt } from './sender.js';
@@ -65,6 +65,11 @@ export interface WebhooksDeps {
   readonly options: WebhookOptions;
   /** How a request is sent (tests inject one); default node:http(s) with a keep-alive agent. */
   readonly post?: Post;
+  /**
+   * Asks the stores whether a removal held out the vacate delay still stands (the stores hold
+   * vacancies for as long: see `ChannelIndex`); default: it does (one process, nothing shared).
+   */
+  readonly claim?: (appId: string, event: WebhookEvent) => Promise<boolean>;
 }
 
 export interface WebhookStats extends DeliveryStats {
@@ -112,8 +117,19 @@ class AppWebhooks {
   /** The last subscription count sent per channel. */
   readonly #counts = new Map<string, number>();
 
-  constructor(vacateDelayMs: number, timers: Timers) {
-    this.vacate = new VacateDelay(vacateDelayMs, timers, (event) => this.dispatch(event));
+  constructor(
+    vacateDelayMs: number,
+    timers: Timers,
+    claim: ClaimRemoval | undefined,
+    onError: (error: unknown) => void,
+  ) {
+    this.vacate = new VacateDelay(
+      vacateDelayMs,
+      timers,
+      (event) => this.dispatch(event),
+      claim,
+      onError,
+    );
   }
 
   dispatch(event: WebhookEvent): void {
@@ -171,7 +187,13 @@ export function attachWebhooks(deps: WebhooksDeps): Webhooks {
   };
   for (const app of deps.apps) {
     if (app.webhooks.length === 0) continue;
-    const state = new AppWebhooks(options.vacateDelayMs, timers);
+    const { claim } = deps;
+    const state = new AppWebhooks(
+      options.vacateDelayMs,
+      timers,
+      claim === undefined ? undefined : (event) => claim(app.id, event),
+      (error) => log.error({ err: error, appId: app.id }, 'held webhook failed'),
+    );
     for (const webhook of app.webhooks) {
       const url = new URL(webhook.url);
       const poster = deps.post === undefined ? httpPoster(url, options.concurrency) : undefined;
@@ -216,12 +238,14 @@ export function attachWebhooks(deps: WebhooksDeps): Webhooks {
   // Occupancy is followed whenever anything depends on it: the vacate pairing needs both
   // halves, and a vacated channel resets the cache-miss and count de-duplication.
   if (wants('channel_occupied', 'channel_vacated', 'cache_miss', 'subscription_count')) {
-    listen('channel_occupied', (state, { channel }) => state.vacate.occupied(channel));
+    listen('channel_occupied', (state, { channel, resumed }) =>
+      state.vacate.occupied(channel, resumed),
+    );
     listen('channel_vacated', (state, { channel }) => state.vacate.vacated(channel));
   }
   if (wants('member_added', 'member_removed')) {
-    listen('member_added', (state, { channel, userId }) =>
-      state.vacate.memberAdded(channel, userId),
+    listen('member_added', (state, { channel, userId, resumed }) =>
+      state.vacate.memberAdded(channel, userId, resumed),
     );
     listen('member_removed', (state, { channel, userId }) =>
       state.vacate.memberRemoved(channel, userId),
@@ -247,10 +271,14 @@ export function attachWebhooks(deps: WebhooksDeps): Webhooks {
 
   return {
     async flush(deadlineMs) {
-      for (const state of apps.values()) state.vacate.release();
-      for (const target of targets()) target.batcher.flush();
       let cancel = () => {};
       const deadline = new Promise<void>((resolve) => (cancel = timers.after(deadlineMs, resolve)));
+      // Held removals first: whether each still stands may take a round trip to the stores.
+      await Promise.race([
+        Promise.all([...apps.values()].map((state) => state.vacate.release())),
+        deadline,
+      ]);
+      for (const target of targets()) target.batcher.flush();
       await Promise.race([Promise.all(targets().map((target) => target.sender.drain())), deadline]);
       cancel();
     },

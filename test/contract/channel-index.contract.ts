@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ChannelIndex } from '../../src/scaling/types.js';
 
-export type ChannelIndexFactory = () => ChannelIndex | Promise<ChannelIndex>;
+/** A fresh index; `holdMs` is how long it holds vacancies (0: not at all). */
+export type ChannelIndexFactory = (holdMs: number) => ChannelIndex | Promise<ChannelIndex>;
+
+const HOLD_MS = 60_000;
 
 export function channelIndexContract(name: string, factory: ChannelIndexFactory): void {
   describe(`ChannelIndex contract: ${name}`, () => {
@@ -17,7 +20,7 @@ export function channelIndexContract(name: string, factory: ChannelIndexFactory)
     let appId: string;
 
     beforeEach(async () => {
-      index = await factory();
+      index = await factory(0);
       appId = `app-${randomUUID()}`;
     });
 
@@ -26,15 +29,15 @@ export function channelIndexContract(name: string, factory: ChannelIndexFactory)
     });
 
     test('the first join occupies the channel, later joins do not', async () => {
-      assert.equal(await index.join(appId, 'news', '1.1'), true);
-      assert.equal(await index.join(appId, 'news', '1.2'), false);
-      assert.equal(await index.join(appId, 'news', '1.3'), false);
+      assert.equal(await index.join(appId, 'news', '1.1'), 'occupied');
+      assert.equal(await index.join(appId, 'news', '1.2'), 'unchanged');
+      assert.equal(await index.join(appId, 'news', '1.3'), 'unchanged');
       assert.equal(await index.count(appId, 'news'), 3);
     });
 
     test('joining twice with the same socket counts it once', async () => {
-      assert.equal(await index.join(appId, 'news', '1.1'), true);
-      assert.equal(await index.join(appId, 'news', '1.1'), false);
+      assert.equal(await index.join(appId, 'news', '1.1'), 'occupied');
+      assert.equal(await index.join(appId, 'news', '1.1'), 'unchanged');
       assert.equal(await index.count(appId, 'news'), 1);
       assert.equal(await index.leave(appId, 'news', '1.1'), true);
     });
@@ -65,7 +68,7 @@ export function channelIndexContract(name: string, factory: ChannelIndexFactory)
     test('a channel rejoined after it was vacated is occupied again', async () => {
       await index.join(appId, 'news', '1.1');
       await index.leave(appId, 'news', '1.1');
-      assert.equal(await index.join(appId, 'news', '1.2'), true);
+      assert.equal(await index.join(appId, 'news', '1.2'), 'occupied');
       assert.equal(await index.count(appId, 'news'), 1);
       assert.deepEqual(await index.list(appId), new Map([['news', 1]]));
     });
@@ -104,15 +107,15 @@ export function channelIndexContract(name: string, factory: ChannelIndexFactory)
     test('channel names are matched exactly, case included', async () => {
       await index.join(appId, 'News', '1.1');
       assert.equal(await index.count(appId, 'news'), 0);
-      assert.equal(await index.join(appId, 'news', '1.1'), true);
+      assert.equal(await index.join(appId, 'news', '1.1'), 'occupied');
       assert.equal((await index.list(appId, 'N')).size, 1);
     });
 
     test('apps are isolated', async () => {
       const other = `app-${randomUUID()}`;
-      assert.equal(await index.join(appId, 'news', '1.1'), true);
-      assert.equal(await index.join(other, 'news', '1.1'), true);
-      assert.equal(await index.join(other, 'news', '1.2'), false);
+      assert.equal(await index.join(appId, 'news', '1.1'), 'occupied');
+      assert.equal(await index.join(other, 'news', '1.1'), 'occupied');
+      assert.equal(await index.join(other, 'news', '1.2'), 'unchanged');
       assert.equal(await index.count(appId, 'news'), 1);
       assert.equal(await index.count(other, 'news'), 2);
       assert.equal(await index.leave(appId, 'news', '1.1'), true);
@@ -125,7 +128,8 @@ export function channelIndexContract(name: string, factory: ChannelIndexFactory)
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) => index.join(appId, 'busy', `1.${i}`)),
       );
-      assert.equal(results.filter(Boolean).length, 1);
+      assert.equal(results.filter((occupancy) => occupancy === 'occupied').length, 1);
+      assert.equal(results.filter((occupancy) => occupancy === 'unchanged').length, 49);
       assert.equal(await index.count(appId, 'busy'), 50);
     });
 
@@ -145,6 +149,66 @@ export function channelIndexContract(name: string, factory: ChannelIndexFactory)
       assert.equal(await index.count(appId, '#server-to-user-42'), 1);
       assert.equal(await index.count(appId, long), 1);
       assert.deepEqual([...(await index.list(appId, '#')).keys()], ['#server-to-user-42']);
+    });
+  });
+
+  describe(`ChannelIndex contract, held vacancies: ${name}`, () => {
+    let index: ChannelIndex;
+    let appId: string;
+
+    beforeEach(async () => {
+      index = await factory(HOLD_MS);
+      appId = `app-${randomUUID()}`;
+    });
+
+    afterEach(async () => {
+      await index.close();
+    });
+
+    test('a join within the hold takes the vacancy back; its holder’s claim then fails', async () => {
+      assert.equal(await index.join(appId, 'news', '1.1'), 'occupied');
+      assert.equal(await index.leave(appId, 'news', '1.1'), true);
+      assert.equal(await index.join(appId, 'news', '2.1'), 'resumed');
+      assert.equal(await index.claimVacancy(appId, 'news'), false);
+      assert.equal(await index.count(appId, 'news'), 1);
+    });
+
+    test('a claim before any join wins once; the next join is news again', async () => {
+      await index.join(appId, 'news', '1.1');
+      await index.leave(appId, 'news', '1.1');
+      assert.equal(await index.claimVacancy(appId, 'news'), true);
+      assert.equal(await index.claimVacancy(appId, 'news'), false, 'claimed once');
+      assert.equal(await index.join(appId, 'news', '2.1'), 'occupied');
+    });
+
+    test('only a vacancy is held: leaving an occupied channel, or joining one, holds nothing', async () => {
+      await index.join(appId, 'news', '1.1');
+      await index.join(appId, 'news', '1.2');
+      await index.leave(appId, 'news', '1.1');
+      assert.equal(await index.claimVacancy(appId, 'news'), false);
+      assert.equal(await index.claimVacancy(appId, 'never-joined'), false);
+    });
+
+    test('concurrent: of a join and a claim racing for one vacancy, exactly one wins', async () => {
+      for (let round = 0; round < 10; round++) {
+        const channel = `race-${round}`;
+        await index.join(appId, channel, '1.1');
+        await index.leave(appId, channel, '1.1');
+        const [occupancy, claimed] = await Promise.all([
+          index.join(appId, channel, '2.1'),
+          index.claimVacancy(appId, channel),
+        ]);
+        assert.equal(occupancy === 'resumed', !claimed, `round ${round}: ${occupancy}/${claimed}`);
+      }
+    });
+
+    test('holds are per app and per channel', async () => {
+      const other = `app-${randomUUID()}`;
+      await index.join(appId, 'news', '1.1');
+      await index.leave(appId, 'news', '1.1');
+      assert.equal(await index.join(other, 'news', '1.1'), 'occupied');
+      assert.equal(await index.join(appId, 'sport', '1.1'), 'occupied');
+      assert.equal(await index.claimVacancy(appId, 'news'), true);
     });
   });
 }

@@ -10,8 +10,8 @@ import { MemoryChannelIndex } from '../../src/scaling/memory/memory-channel-inde
 import { MemoryPresenceStore } from '../../src/scaling/memory/memory-presence-store.js';
 import { MemoryUserIndex } from '../../src/scaling/memory/memory-user-index.js';
 
-channelIndexContract('MemoryChannelIndex', () => new MemoryChannelIndex());
+channelIndexContract('MemoryChannelIndex', (holdMs) => new MemoryChannelIndex({ holdMs }));
 brokerContract('MemoryBroker', () => new MemoryBroker());
-presenceStoreContract('MemoryPresenceStore', () => new MemoryPresenceStore());
+presenceStoreContract('MemoryPresenceStore', (holdMs) => new MemoryPresenceStore({ holdMs }));
 userIndexContract('MemoryUserIndex', () => new MemoryUserIndex());
 channelCacheContract('MemoryChannelCache', (clock) => new MemoryChannelCache(clock));

@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { PresenceJoin, PresenceMember, PresenceStore } from '../../src/scaling/types.js';
 
-export type PresenceStoreFactory = () => PresenceStore | Promise<PresenceStore>;
+/** A fresh store; `holdMs` is how long it holds removals (0: not at all). */
+export type PresenceStoreFactory = (holdMs: number) => PresenceStore | Promise<PresenceStore>;
+
+const HOLD_MS = 60_000;
 
 const member = (userId: string, userInfo?: string): PresenceMember => ({ userId, userInfo });
 
@@ -31,7 +34,7 @@ export function presenceStoreContract(name: string, factory: PresenceStoreFactor
     const room = 'presence-room';
 
     beforeEach(async () => {
-      store = await factory();
+      store = await factory(0);
       appId = `app-${randomUUID()}`;
     });
 
@@ -224,6 +227,60 @@ export function presenceStoreContract(name: string, factory: PresenceStoreFactor
       );
       assert.equal(results.filter((result) => !result.full).length, 5);
       assert.equal(await store.count(appId, room), 5);
+    });
+  });
+
+  describe(`PresenceStore contract, held removals: ${name}`, () => {
+    let store: PresenceStore;
+    let appId: string;
+    const room = 'presence-room';
+
+    beforeEach(async () => {
+      store = await factory(HOLD_MS);
+      appId = `app-${randomUUID()}`;
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const join = async (socketId: string, userId: string) => {
+      const result = await store.join(appId, room, socketId, member(userId), LIMIT);
+      if (result.full) throw new Error('the join was refused as full');
+      return { first: result.first, resumed: result.resumed };
+    };
+
+    test('a return within the hold is resumed; the holder’s claim then fails', async () => {
+      assert.deepEqual(await join('1.1', 'ann'), { first: true, resumed: false });
+      assert.equal(await store.leave(appId, room, '1.1', 'ann'), true);
+      assert.deepEqual(await join('2.1', 'ann'), { first: true, resumed: true });
+      assert.equal(await store.claimRemoval(appId, room, 'ann'), false);
+    });
+
+    test('a claim before the return wins once; the return is news again', async () => {
+      await join('1.1', 'ann');
+      await store.leave(appId, room, '1.1', 'ann');
+      assert.equal(await store.claimRemoval(appId, room, 'ann'), true);
+      assert.equal(await store.claimRemoval(appId, room, 'ann'), false, 'claimed once');
+      assert.deepEqual(await join('2.1', 'ann'), { first: true, resumed: false });
+    });
+
+    test('only a last leave holds, and only for that user', async () => {
+      await join('1.1', 'ann');
+      await join('1.2', 'ann');
+      await store.leave(appId, room, '1.1', 'ann');
+      assert.equal(await store.claimRemoval(appId, room, 'ann'), false, 'ann is still present');
+      await store.leave(appId, room, '1.2', 'ann');
+      assert.deepEqual(await join('3.1', 'bob'), { first: true, resumed: false });
+      assert.deepEqual(await join('3.2', 'bob'), { first: false, resumed: false });
+      assert.equal(await store.claimRemoval(appId, room, 'ann'), true);
+    });
+
+    test('a user id with spaces and colons is held under its own name', async () => {
+      await join('1.1', 'ann smith:1');
+      await store.leave(appId, room, '1.1', 'ann smith:1');
+      assert.equal(await store.claimRemoval(appId, room, 'ann smith'), false);
+      assert.deepEqual(await join('2.1', 'ann smith:1'), { first: true, resumed: true });
     });
   });
 }

@@ -14,6 +14,7 @@ import { RedisNodeRegistry } from '../../src/scaling/redis/redis-node-registry.j
 import { RedisPresenceStore } from '../../src/scaling/redis/redis-presence-store.js';
 import { RedisUserIndex } from '../../src/scaling/redis/redis-user-index.js';
 import {
+  REDIS_URL,
   inspector,
   keysOf,
   removeKeys,
@@ -50,8 +51,15 @@ describe('RedisNodeRegistry', () => {
   let appId: string;
   const nodes: Node[] = [];
 
-  async function node(options: { nodeId?: string; timeoutMs?: number } = {}): Promise<Node> {
-    const link = await testLink(prefix, options.nodeId ?? testNodeId());
+  async function node(
+    options: { nodeId?: string; timeoutMs?: number; holdMs?: number } = {},
+  ): Promise<Node> {
+    const link = await testLink(
+      prefix,
+      options.nodeId ?? testNodeId(),
+      REDIS_URL,
+      options.holdMs ?? 0,
+    );
     const index = new RedisChannelIndex(link);
     const presence = new RedisPresenceStore(link);
     const users = new RedisUserIndex(link);
@@ -96,6 +104,25 @@ describe('RedisNodeRegistry', () => {
     await Promise.all(nodes.splice(0).map((n) => n.close()));
     redis.disconnect();
     await removeKeys(prefix);
+  });
+
+  test('a reap holds what it removes as a live leave would; a return takes it back', async () => {
+    const a = await node({ holdMs: 3000 });
+    const b = await node({ holdMs: 3000 });
+    await joinPresence(a, 'presence-room', 'a.1', '42');
+    await joinPresence(a, 'presence-back', 'a.2', '7');
+    await kill(a);
+    const [orphans] = await b.registry.reapDeadNodes();
+    assert.equal(orphans?.vacated.length, 2);
+    const vacancy = b.link.keys.vacancy(appId, 'presence-room');
+    const ttl = await redis.pttl(vacancy);
+    assert.ok(ttl > 3000 && ttl <= 36_000, `the held vacancy expires in ${ttl} ms`);
+    // The user of presence-back returns to b within the delay; presence-room stays empty.
+    await joinPresence(b, 'presence-back', 'b.1', '7');
+    assert.equal(await b.index.claimVacancy(appId, 'presence-back'), false);
+    assert.equal(await b.presence.claimRemoval(appId, 'presence-back', '7'), false);
+    assert.equal(await b.index.claimVacancy(appId, 'presence-room'), true);
+    assert.equal(await b.presence.claimRemoval(appId, 'presence-room', '42'), true);
   });
 
   test('a dead node’s memberships are removed, and each consequence reported', async () => {

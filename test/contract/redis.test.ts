@@ -42,23 +42,27 @@ function alternating<T extends { close(): Promise<void> }>(a: T, b: T): T {
   });
 }
 
-const twoLinks = () => Promise.all([testLink(prefix), testLink(prefix)]);
+const twoLinks = (holdMs = 0) =>
+  Promise.all([
+    testLink(prefix, testNodeId(), REDIS_URL, holdMs),
+    testLink(prefix, testNodeId(), REDIS_URL, holdMs),
+  ]);
 
 channelIndexContract(
   'RedisChannelIndex',
-  async () => new RedisChannelIndex(await testLink(prefix)),
+  async (holdMs) => new RedisChannelIndex(await testLink(prefix, testNodeId(), REDIS_URL, holdMs)),
 );
-channelIndexContract('RedisChannelIndex, two nodes', async () => {
-  const [a, b] = await twoLinks();
+channelIndexContract('RedisChannelIndex, two nodes', async (holdMs) => {
+  const [a, b] = await twoLinks(holdMs);
   return alternating(new RedisChannelIndex(a), new RedisChannelIndex(b));
 });
 
 presenceStoreContract(
   'RedisPresenceStore',
-  async () => new RedisPresenceStore(await testLink(prefix)),
+  async (holdMs) => new RedisPresenceStore(await testLink(prefix, testNodeId(), REDIS_URL, holdMs)),
 );
-presenceStoreContract('RedisPresenceStore, two nodes', async () => {
-  const [a, b] = await twoLinks();
+presenceStoreContract('RedisPresenceStore, two nodes', async (holdMs) => {
+  const [a, b] = await twoLinks(holdMs);
   return alternating(new RedisPresenceStore(a), new RedisPresenceStore(b));
 });
 

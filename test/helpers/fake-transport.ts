@@ -135,6 +135,8 @@ export interface TestHubOptions extends Partial<HubOptions> {
   readonly apps?: ReadonlyArray<Partial<AppOptions>>;
   /** Listening to `api_message` changes nothing but is off by default like in production. */
   readonly record?: readonly LifecycleName[];
+  /** How long the stores hold vacancies and presence removals (the vacate delay); default 0. */
+  readonly holdMs?: number;
 }
 
 export function createTestHub(options: TestHubOptions = {}): TestHub {
@@ -152,7 +154,7 @@ export function createTestHub(options: TestHubOptions = {}): TestHub {
   }
   const hub = new Hub({
     apps: new StaticAppRegistry(apps),
-    ...memoryScaling(clock),
+    ...memoryScaling(clock, options.holdMs ?? 0),
     clock,
     lifecycle,
     log: silentLog,

@@ -20,12 +20,20 @@ export const testPrefix = (name: string) => `herald-test-${name}-${randomUUID()}
 export const testNodeId = () => `node-${randomUUID()}`;
 
 /** A command link of a fresh node; the roles built on it close it. */
+/** @param holdMs how long the link's stores hold vacancies and removals (0: not at all). */
 export function testLink(
   prefix: string,
   nodeId = testNodeId(),
   url = REDIS_URL,
+  holdMs = 0,
 ): Promise<RedisLink> {
-  return RedisLink.connect({ url, prefix, nodeId, health: new RedisHealth(silentLog, url) });
+  return RedisLink.connect({
+    url,
+    prefix,
+    nodeId,
+    health: new RedisHealth(silentLog, url),
+    holdMs,
+  });
 }
 
 /** A plain connection for looking at (and tampering with) the keys directly. */

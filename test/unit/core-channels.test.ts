@@ -334,7 +334,7 @@ describe('lifecycle events', () => {
     assert.deepEqual(t.events, [
       { name: 'connection_opened', event: { appId, socketId } },
       { name: 'subscribed', event: { appId, socketId, channel: 'news' } },
-      { name: 'channel_occupied', event: { appId, channel: 'news' } },
+      { name: 'channel_occupied', event: { appId, channel: 'news', resumed: false } },
       { name: 'unsubscribed', event: { appId, socketId, channel: 'news' } },
       { name: 'channel_vacated', event: { appId, channel: 'news' } },
       { name: 'connection_closed', event: { appId, socketId, code: 1000, reason: 'bye' } },

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lifecycle, type LifecycleName } from '../../src/core/lifecycle.js';
 
-const event = { appId: 'a', channel: 'c' };
+const event = { appId: 'a', channel: 'c', resumed: false };
 
 describe('Lifecycle', () => {
   test('listeners run synchronously, in subscription order', () => {

@@ -472,7 +472,7 @@ describe('presence: lifecycle', () => {
       (e) => e.name === 'member_added' || e.name === 'member_removed',
     );
     assert.deepEqual(presence, [
-      { name: 'member_added', event: { appId, channel: room, userId: '1' } },
+      { name: 'member_added', event: { appId, channel: room, userId: '1', resumed: false } },
       { name: 'member_removed', event: { appId, channel: room, userId: '1' } },
     ]);
   });
@@ -489,7 +489,81 @@ describe('presence: lifecycle', () => {
       appId: t.app.id,
       channel: room,
       userId: '1',
+      resumed: false,
     });
+  });
+});
+
+describe('presence: held removals (the vacate delay in the stores)', () => {
+  const lifecycleOf = (t: TestHub) =>
+    t.events
+      .filter((e) => e.name === 'member_added' || e.name === 'member_removed')
+      .map(({ name, event }) => ('resumed' in event ? `${name} resumed=${event.resumed}` : name));
+
+  test('a return within the hold is announced to clients, and to the lifecycle as resumed', async () => {
+    const t = createTestHub({ holdMs: 3000 });
+    const observer = await join(t, '2');
+    const first = await join(t, '1');
+    first.connection.closed(1000, '');
+    await flush();
+    await join(t, '1');
+    assert.deepEqual(lifecycleOf(t), [
+      'member_added resumed=false',
+      'member_added resumed=false',
+      'member_removed',
+      'member_added resumed=true',
+    ]);
+    assert.deepEqual(
+      memberEvents(observer.transport).map((frame) => frame.event),
+      [
+        'pusher_internal:member_added',
+        'pusher_internal:member_removed',
+        'pusher_internal:member_added',
+      ],
+      'clients see every change at once; only webhooks wait',
+    );
+  });
+
+  test('a cancelled join that took a removal back reports the removal its leave holds anew', async () => {
+    const t = createTestHub({ holdMs: 3000 });
+    const observer = await join(t, '2');
+    const first = await join(t, '1');
+    first.connection.closed(1000, '');
+    await flush();
+    const second = t.connect();
+    t.subscribe(second.connection, room, channelData('1'));
+    t.unsubscribe(second.connection, room);
+    await flush();
+    // The join took the first removal back (its holder will not send it), the leave holds a
+    // new one: the lifecycle hears both, so a webhook holder exists for the new one.
+    assert.deepEqual(lifecycleOf(t).slice(2), [
+      'member_removed',
+      'member_added resumed=true',
+      'member_removed',
+    ]);
+    assert.deepEqual(
+      memberEvents(observer.transport).map((frame) => frame.event),
+      ['pusher_internal:member_added', 'pusher_internal:member_removed'],
+      'clients never saw the cancelled join',
+    );
+    assert.equal(await t.hub.userCount(t.app.id, room), 1);
+  });
+
+  test('channels: a subscription within the hold occupies the channel as resumed', async () => {
+    const t = createTestHub({ holdMs: 3000 });
+    const { connection } = t.connect();
+    t.subscribe(connection, 'news');
+    await flush();
+    t.unsubscribe(connection, 'news');
+    await flush();
+    t.subscribe(connection, 'news');
+    await flush();
+    assert.deepEqual(
+      t.events
+        .filter((e) => e.name === 'channel_occupied' || e.name === 'channel_vacated')
+        .map(({ name, event }) => ('resumed' in event ? `${name} ${event.resumed}` : name)),
+      ['channel_occupied false', 'channel_vacated', 'channel_occupied true'],
+    );
   });
 });
 

@@ -48,7 +48,7 @@ describe('Recorder: what is recorded', () => {
     lifecycle.emit('connection_opened', base);
     clock.advance(5);
     lifecycle.emit('subscribed', { ...base, channel: 'news' });
-    lifecycle.emit('channel_occupied', { appId: 'app-1', channel: 'news' });
+    lifecycle.emit('channel_occupied', { appId: 'app-1', channel: 'news', resumed: false });
     trigger('news', 'flash', '{"a":1}');
     lifecycle.emit('client_event', {
       ...base,
@@ -147,7 +147,12 @@ describe('Recorder: queries', () => {
     lifecycle.emit('subscribed', { appId: 'app-2', socketId: '2.2', channel: 'b' });
     trigger('a', 'e1');
     trigger('b', 'e2');
-    lifecycle.emit('member_added', { appId: 'app-1', channel: 'presence-a', userId: '9' });
+    lifecycle.emit('member_added', {
+      appId: 'app-1',
+      channel: 'presence-a',
+      userId: '9',
+      resumed: false,
+    });
 
     const seqs = (filter: Parameters<Recorder['events']>[0]) =>
       recorder.events(filter).map((record) => record.seq);

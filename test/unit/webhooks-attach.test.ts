@@ -77,8 +77,13 @@ function setup(
 describe('attachWebhooks: lifecycle → webhooks', () => {
   it('turns every lifecycle event into its §6.3 object, batched in emit order', async () => {
     const { lifecycle, timers, sent, received } = setup();
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'presence-r' });
-    lifecycle.emit('member_added', { appId: '1', channel: 'presence-r', userId: '7' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'presence-r', resumed: false });
+    lifecycle.emit('member_added', {
+      appId: '1',
+      channel: 'presence-r',
+      userId: '7',
+      resumed: false,
+    });
     lifecycle.emit('client_event', {
       appId: '1',
       socketId: '1.2',
@@ -109,9 +114,13 @@ describe('attachWebhooks: lifecycle → webhooks', () => {
     const { lifecycle, timers, sent } = setup(undefined, undefined, [
       { id: '2', key: 'key-2', secret: 'secret-2', webhooks: [] },
     ]);
-    lifecycle.emit('channel_occupied', { appId: '1', channel: '#server-to-user-42' });
-    lifecycle.emit('channel_occupied', { appId: '2', channel: 'a' });
-    lifecycle.emit('channel_occupied', { appId: 'unknown', channel: 'a' });
+    lifecycle.emit('channel_occupied', {
+      appId: '1',
+      channel: '#server-to-user-42',
+      resumed: false,
+    });
+    lifecycle.emit('channel_occupied', { appId: '2', channel: 'a', resumed: false });
+    lifecycle.emit('channel_occupied', { appId: 'unknown', channel: 'a', resumed: false });
     await timers.advance(1000);
     assert.deepEqual(sent, []);
   });
@@ -133,7 +142,7 @@ describe('attachWebhooks: lifecycle → webhooks', () => {
       { url: 'http://hooks.test/a', events: ['channel_occupied'] },
       { url: 'http://hooks.test/b' },
     ]);
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x', resumed: false });
     lifecycle.emit('channel_vacated', { appId: '1', channel: 'x' });
     await timers.advance(50);
     assert.deepEqual(received('http://hooks.test/a'), ['channel_occupied x']);
@@ -142,10 +151,10 @@ describe('attachWebhooks: lifecycle → webhooks', () => {
 
   it('holds vacated for the vacate delay and pairs it with a quick re-occupation', async () => {
     const { lifecycle, timers, received } = setup(undefined, { vacateDelayMs: 3000 });
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x', resumed: false });
     lifecycle.emit('channel_vacated', { appId: '1', channel: 'x' });
     await timers.advance(1000);
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x', resumed: false });
     await timers.advance(10_000);
     assert.deepEqual(received(), ['channel_occupied x']);
   });
@@ -180,16 +189,16 @@ describe('attachWebhooks: de-duplication', () => {
     const { lifecycle, timers, received } = setup(undefined, { vacateDelayMs: 1000 });
     const miss = () =>
       lifecycle.emit('cache_miss', { appId: '1', channel: 'cache-c', socketId: 's' });
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'cache-c' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'cache-c', resumed: false });
     miss();
     lifecycle.emit('channel_vacated', { appId: '1', channel: 'cache-c' });
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'cache-c' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'cache-c', resumed: false });
     miss();
     await timers.advance(50);
     assert.deepEqual(received(), ['channel_occupied cache-c', 'cache_miss cache-c']);
     lifecycle.emit('channel_vacated', { appId: '1', channel: 'cache-c' });
     await timers.advance(1000);
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'cache-c' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'cache-c', resumed: false });
     miss();
     await timers.advance(50);
     assert.deepEqual(received().slice(2), [
@@ -222,7 +231,7 @@ describe('attachWebhooks: flush, stop, stats', () => {
       vacateDelayMs: 3000,
       batchMs: 60_000,
     });
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x', resumed: false });
     lifecycle.emit('channel_vacated', { appId: '1', channel: 'x' });
     await webhooks.flush(1000);
     assert.deepEqual(received(), ['channel_occupied x', 'channel_vacated x']);
@@ -233,7 +242,7 @@ describe('attachWebhooks: flush, stop, stats', () => {
   it('flush() gives up waiting at its deadline; stop() then abandons what is left', async () => {
     const { lifecycle, timers, webhooks, hang, log } = setup();
     hang();
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x', resumed: false });
     let flushed = false;
     const flush = webhooks.flush(500).then(() => (flushed = true));
     await timers.advance(499);
@@ -254,7 +263,7 @@ describe('attachWebhooks: flush, stop, stats', () => {
     const { lifecycle, timers, webhooks, sent } = setup();
     webhooks.stop();
     assert.equal(lifecycle.has('channel_occupied'), false);
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x', resumed: false });
     await timers.advance(1000);
     assert.deepEqual(sent, []);
   });
@@ -264,7 +273,7 @@ describe('attachWebhooks: flush, stop, stats', () => {
       { url: 'http://hooks.test/a' },
       { url: 'http://hooks.test/b' },
     ]);
-    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x' });
+    lifecycle.emit('channel_occupied', { appId: '1', channel: 'x', resumed: false });
     await timers.advance(50);
     const stats = webhooks.stats();
     assert.equal(stats.delivered, 2);

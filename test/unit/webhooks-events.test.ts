@@ -18,7 +18,7 @@ const text = (value: unknown) => JSON.stringify(value);
 describe('webhook event objects (§6.3)', () => {
   it('channel_occupied and channel_vacated carry the channel', () => {
     assert.equal(
-      text(channelOccupied({ appId: '1', channel: 'my-channel' })),
+      text(channelOccupied({ appId: '1', channel: 'my-channel', resumed: false })),
       '{"name":"channel_occupied","channel":"my-channel"}',
     );
     assert.equal(
@@ -29,7 +29,7 @@ describe('webhook event objects (§6.3)', () => {
 
   it('member_added and member_removed carry user_id as a string', () => {
     assert.equal(
-      text(memberAdded({ appId: '1', channel: 'presence-room', userId: '42' })),
+      text(memberAdded({ appId: '1', channel: 'presence-room', userId: '42', resumed: false })),
       '{"name":"member_added","channel":"presence-room","user_id":"42"}',
     );
     assert.equal(

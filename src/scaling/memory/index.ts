@@ -15,11 +15,15 @@ export interface Scaling {
   readonly cache: ChannelCache;
 }
 
-export function memoryScaling(clock: Clock): Scaling {
+/**
+ * @param holdMs how long vacancies and presence removals are held for a quick return (the
+ *   vacate delay, §6.2); 0 (default): not held.
+ */
+export function memoryScaling(clock: Clock, holdMs = 0): Scaling {
   return {
     broker: new MemoryBroker(),
-    index: new MemoryChannelIndex(),
-    presence: new MemoryPresenceStore(),
+    index: new MemoryChannelIndex({ holdMs, clock }),
+    presence: new MemoryPresenceStore({ holdMs, clock }),
     users: new MemoryUserIndex(),
     cache: new MemoryChannelCache(clock),
   };

@@ -1,8 +1,21 @@
-import type { ChannelIndex } from '../types.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import type { ChannelIndex, Occupancy } from '../types.js';
+import { HeldVacancies } from './held-vacancies.js';
+
+export interface HoldOptions {
+  /** Milliseconds a vacancy (or removal) is held for a quick return; 0 (default): not held. */
+  readonly holdMs?: number | undefined;
+  readonly clock?: Clock | undefined;
+}
 
 /** Single-process channel index: one map of channel → subscribed socket ids per app. */
 export class MemoryChannelIndex implements ChannelIndex {
   readonly #apps = new Map<string, Map<string, Set<string>>>();
+  readonly #held: HeldVacancies;
+
+  constructor(options: HoldOptions = {}) {
+    this.#held = new HeldVacancies(options.holdMs ?? 0, options.clock ?? systemClock);
+  }
 
   #channels(appId: string): Map<string, Set<string>> {
     let channels = this.#apps.get(appId);
@@ -10,13 +23,14 @@ export class MemoryChannelIndex implements ChannelIndex {
     return channels;
   }
 
-  join(appId: string, channel: string, socketId: string): Promise<boolean> {
+  join(appId: string, channel: string, socketId: string): Promise<Occupancy> {
     const channels = this.#channels(appId);
     let sockets = channels.get(channel);
     if (sockets === undefined) channels.set(channel, (sockets = new Set()));
     const before = sockets.size;
     sockets.add(socketId);
-    return Promise.resolve(before === 0 && sockets.size === 1);
+    if (before > 0 || sockets.size === 0) return Promise.resolve('unchanged');
+    return Promise.resolve(this.#held.take(heldKey(appId, channel)) ? 'resumed' : 'occupied');
   }
 
   leave(appId: string, channel: string, socketId: string): Promise<boolean> {
@@ -25,7 +39,12 @@ export class MemoryChannelIndex implements ChannelIndex {
     if (sockets === undefined || !sockets.delete(socketId)) return Promise.resolve(false);
     if (sockets.size > 0) return Promise.resolve(false);
     channels!.delete(channel);
+    this.#held.hold(heldKey(appId, channel));
     return Promise.resolve(true);
+  }
+
+  claimVacancy(appId: string, channel: string): Promise<boolean> {
+    return Promise.resolve(this.#held.take(heldKey(appId, channel)));
   }
 
   count(appId: string, channel: string): Promise<number> {
@@ -42,6 +61,9 @@ export class MemoryChannelIndex implements ChannelIndex {
 
   close(): Promise<void> {
     this.#apps.clear();
+    this.#held.clear();
     return Promise.resolve();
   }
 }
+
+const heldKey = (appId: string, channel: string) => JSON.stringify([appId, channel]);

@@ -1,4 +1,7 @@
+import { systemClock } from '../../core/clock.js';
 import type { PresenceJoin, PresenceMember, PresenceStore } from '../types.js';
+import { HeldVacancies } from './held-vacancies.js';
+import type { HoldOptions } from './memory-channel-index.js';
 
 /** A member and the connections it is present with. */
 interface Membership {
@@ -9,6 +12,11 @@ interface Membership {
 /** Single-process presence: appId → channel → userId → membership (Map keeps join order). */
 export class MemoryPresenceStore implements PresenceStore {
   readonly #apps = new Map<string, Map<string, Map<string, Membership>>>();
+  readonly #held: HeldVacancies;
+
+  constructor(options: HoldOptions = {}) {
+    this.#held = new HeldVacancies(options.holdMs ?? 0, options.clock ?? systemClock);
+  }
 
   join(
     appId: string,
@@ -30,9 +38,11 @@ export class MemoryPresenceStore implements PresenceStore {
     } else {
       existing.sockets.add(socketId);
     }
+    const first = existing === undefined;
     return Promise.resolve({
       full: false,
-      first: existing === undefined,
+      first,
+      resumed: first && this.#held.take(heldKey(appId, channel, member.userId)),
       members: [...users.values()].map((membership) => membership.member),
     });
   }
@@ -47,7 +57,12 @@ export class MemoryPresenceStore implements PresenceStore {
     if (membership.sockets.size > 0) return Promise.resolve(false);
     users!.delete(userId);
     if (users!.size === 0) channels!.delete(channel);
+    this.#held.hold(heldKey(appId, channel, userId));
     return Promise.resolve(true);
+  }
+
+  claimRemoval(appId: string, channel: string, userId: string): Promise<boolean> {
+    return Promise.resolve(this.#held.take(heldKey(appId, channel, userId)));
   }
 
   members(appId: string, channel: string): Promise<PresenceMember[]> {
@@ -61,6 +76,10 @@ export class MemoryPresenceStore implements PresenceStore {
 
   close(): Promise<void> {
     this.#apps.clear();
+    this.#held.clear();
     return Promise.resolve();
   }
 }
+
+const heldKey = (appId: string, channel: string, userId: string) =>
+  JSON.stringify([appId, channel, userId]);

@@ -27,6 +27,11 @@ export interface RedisScalingOptions {
   readonly nodeId?: string | undefined;
   /** A node silent this long (ms) is dead and reaped. Default 30 000. */
   readonly nodeTimeoutMs?: number | undefined;
+  /**
+   * Milliseconds vacancies and presence removals are held for a quick return, on any node (the
+   * vacate delay, §6.2). Default 0: not held.
+   */
+  readonly holdMs?: number | undefined;
   readonly clock: Clock;
   readonly log: Log;
 }
@@ -51,7 +56,7 @@ export async function redisScaling(options: RedisScalingOptions): Promise<RedisS
   new RedisKeys(prefix);
   const health = new RedisHealth(log, redactUrl(url));
   const opened = await Promise.allSettled([
-    RedisLink.connect({ url, prefix, nodeId, health }),
+    RedisLink.connect({ url, prefix, nodeId, health, holdMs: options.holdMs }),
     connectRedis(url, `herald:${nodeId}:publisher`, health),
     connectRedis(url, `herald:${nodeId}:subscriber`, health),
   ]);

@@ -18,21 +18,36 @@ end
 -- Channel index: `sockets` hashes socket id -> node id; `occupied` is the app's zset of occupied
 -- channel names (all scored 0, so ZRANGEBYLEX answers prefix queries).
 
-local function channel_join(sockets, occupied, owned, channel, socket, node, record)
+-- Held vacancies and removals (the vacate delay across nodes): a leave that vacates a channel,
+-- or removes a member, with a hold ttl sets `vacancy` (or `removal`) in the same step; a join
+-- that finds it deletes it and answers 2 (resumed) instead of 1; the node that reported the
+-- leave claims it with a DEL when its delay is over. One DEL wins.
+
+local function hold(key, ttl)
+  if ttl > 0 then redis.call('SET', key, '1', 'PX', ttl) end
+end
+
+local function resumed(key)
+  if redis.call('DEL', key) == 1 then return 2 end
+  return 1
+end
+
+local function channel_join(sockets, occupied, owned, vacancy, channel, socket, node, record)
   if redis.call('HSETNX', sockets, socket, node) == 0 then return 0 end
   redis.call('SADD', owned, record)
   if redis.call('HLEN', sockets) > 1 then return 0 end
   redis.call('ZADD', occupied, 0, channel)
-  return 1
+  return resumed(vacancy)
 end
 
-local function channel_leave(prefix, sockets, occupied, channel, socket, record)
+local function channel_leave(prefix, sockets, occupied, vacancy, ttl, channel, socket, record)
   local node = redis.call('HGET', sockets, socket)
   if not node then return 0 end
   redis.call('HDEL', sockets, socket)
   redis.call('SREM', owned_key(prefix, node), record)
   if redis.call('EXISTS', sockets) == 1 then return 0 end
   redis.call('ZREM', occupied, channel)
+  hold(vacancy, ttl)
   return 1
 end
 
@@ -49,7 +64,7 @@ local function presence_members(members, infos)
   return result
 end
 
-local function presence_join(members, infos, conns, sockets, owned, user, socket, info, max, node, record)
+local function presence_join(members, infos, conns, sockets, owned, removal, user, socket, info, max, node, record)
   local present = redis.call('ZSCORE', members, user)
   if not present and redis.call('ZCARD', members) >= max then return { -1 } end
   local first = 0
@@ -61,7 +76,7 @@ local function presence_join(members, infos, conns, sockets, owned, user, socket
       if last[2] then order = tonumber(last[2]) + 1 end
       redis.call('ZADD', members, order, user)
       redis.call('HSET', infos, user, info)
-      first = 1
+      first = resumed(removal)
     end
   end
   local result = presence_members(members, infos)
@@ -69,7 +84,7 @@ local function presence_join(members, infos, conns, sockets, owned, user, socket
   return result
 end
 
-local function presence_leave(prefix, members, infos, conns, sockets, user, socket, record)
+local function presence_leave(prefix, members, infos, conns, sockets, removal, ttl, user, socket, record)
   local field = socket .. ' ' .. user
   local node = redis.call('HGET', sockets, field)
   if not node then return 0 end
@@ -79,6 +94,7 @@ local function presence_leave(prefix, members, infos, conns, sockets, user, sock
   redis.call('HDEL', conns, user)
   redis.call('ZREM', members, user)
   redis.call('HDEL', infos, user)
+  hold(removal, ttl)
   return 1
 end
 
@@ -117,8 +133,9 @@ end
 -- Applies to one membership record the rule a live leave applies, reporting each consequence
 -- with report(kind, app, a, b): 'vacated' or 'count' (a = channel), 'member' (a = channel,
 -- b = user id whose last connection went) or 'offline' (a = user id). Used by the reaping of a
--- dead node and by a live node's reconciliation after an outage.
-local function leave_record(prefix, record, report)
+-- dead node and by a live node's reconciliation after an outage; `ttl` holds what it removes as
+-- a live leave would.
+local function leave_record(prefix, record, report, ttl)
   -- A record that does not decode is dropped rather than blocking every later pass.
   local ok, r = pcall(cjson.decode, record)
   if not ok or type(r) ~= 'table' then return end
@@ -126,7 +143,8 @@ local function leave_record(prefix, record, report)
   local a = app_key(prefix, app)
   if kind == 'c' then
     local channel, socket = r[3], r[4]
-    if channel_leave(prefix, a .. 'channel:' .. channel, a .. 'channels', channel, socket, record) == 1 then
+    if channel_leave(prefix, a .. 'channel:' .. channel, a .. 'channels', a .. 'vacancy:' .. channel,
+        ttl, channel, socket, record) == 1 then
       report('vacated', app, channel, '')
     else
       report('count', app, channel, '')
@@ -134,7 +152,8 @@ local function leave_record(prefix, record, report)
   elseif kind == 'p' then
     local channel, socket, user = r[3], r[4], r[5]
     local last = presence_leave(prefix, a .. 'presence:' .. channel, a .. 'presence-info:' .. channel,
-      a .. 'presence-conns:' .. channel, a .. 'presence-sockets:' .. channel, user, socket, record)
+      a .. 'presence-conns:' .. channel, a .. 'presence-sockets:' .. channel,
+      a .. 'removal:' .. channel .. ' ' .. user, ttl, user, socket, record)
     if last == 1 then report('member', app, channel, user) end
   elseif kind == 'u' then
     local user, socket = r[3], r[4]

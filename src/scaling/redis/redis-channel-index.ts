@@ -3,10 +3,13 @@
  * transitions are decided once for the whole cluster; each subscription is recorded under the
  * node that holds the socket, so a dead node's subscriptions can be reaped.
  */
-import type { ChannelIndex } from '../types.js';
+import type { ChannelIndex, Occupancy } from '../types.js';
 import type { RedisLink } from './redis-link.js';
 import { records } from './redis-keys.js';
 import { int, list } from './scripts.js';
+
+/** channel-join.lua's reply → what it did. */
+const OCCUPANCY: readonly Occupancy[] = ['unchanged', 'occupied', 'resumed'];
 
 export class RedisChannelIndex implements ChannelIndex {
   readonly #link: RedisLink;
@@ -16,24 +19,33 @@ export class RedisChannelIndex implements ChannelIndex {
     this.#link = link.hold();
   }
 
-  async join(appId: string, channel: string, socketId: string): Promise<boolean> {
+  async join(appId: string, channel: string, socketId: string): Promise<Occupancy> {
     const { scripts, keys, nodeId } = this.#link;
     const reply = await scripts.run(
       'channelJoin',
-      [keys.channel(appId, channel), keys.occupied(appId), keys.owned(nodeId)],
+      [
+        keys.channel(appId, channel),
+        keys.occupied(appId),
+        keys.owned(nodeId),
+        keys.vacancy(appId, channel),
+      ],
       [channel, socketId, nodeId, records.channel(appId, channel, socketId)],
+    );
+    return OCCUPANCY[int(reply)] ?? 'unchanged';
+  }
+
+  async leave(appId: string, channel: string, socketId: string): Promise<boolean> {
+    const { scripts, keys, holdTtlMs } = this.#link;
+    const reply = await scripts.run(
+      'channelLeave',
+      [keys.channel(appId, channel), keys.occupied(appId), keys.vacancy(appId, channel)],
+      [keys.prefix, channel, socketId, records.channel(appId, channel, socketId), holdTtlMs],
     );
     return int(reply) === 1;
   }
 
-  async leave(appId: string, channel: string, socketId: string): Promise<boolean> {
-    const { scripts, keys } = this.#link;
-    const reply = await scripts.run(
-      'channelLeave',
-      [keys.channel(appId, channel), keys.occupied(appId)],
-      [keys.prefix, channel, socketId, records.channel(appId, channel, socketId)],
-    );
-    return int(reply) === 1;
+  async claimVacancy(appId: string, channel: string): Promise<boolean> {
+    return (await this.#link.redis.del(this.#link.keys.vacancy(appId, channel))) === 1;
   }
 
   count(appId: string, channel: string): Promise<number> {

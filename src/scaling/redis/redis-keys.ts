@@ -10,6 +10,8 @@
  * {p}:app:{a}:presence-info:{ch}       hash   user id → '+' user_info, or '' for none
  * {p}:app:{a}:presence-conns:{ch}      hash   user id → connection count
  * {p}:app:{a}:presence-sockets:{ch}    hash   '{socket id} {user id}' → node id
+ * {p}:app:{a}:vacancy:{ch}             string a held vacancy (vacate delay), PX
+ * {p}:app:{a}:removal:{ch} {user}      string a held presence removal, PX
  * {p}:app:{a}:user:{user}              hash   signed-in socket id → node id
  * {p}:app:{a}:cache:{ch}               string last cached event, PX
  * {p}:app:{a}:topic:{ch}               pub/sub channel of one herald channel
@@ -52,6 +54,15 @@ export class RedisKeys {
       `${app}presence-conns:${channel}`,
       `${app}presence-sockets:${channel}`,
     ];
+  }
+
+  vacancy(appId: string, channel: string): string {
+    return `${this.#app(appId)}vacancy:${channel}`;
+  }
+
+  /** Channel names hold no space, so the user id after it is unambiguous. */
+  removal(appId: string, channel: string, userId: string): string {
+    return `${this.#app(appId)}removal:${channel} ${userId}`;
   }
 
   user(appId: string, userId: string): string {

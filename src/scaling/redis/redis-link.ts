@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { closeRedis, connectRedis } from './redis-connection.js';
 import type { RedisHealth } from './redis-health.js';
+import { holdTtlMs } from '../hold.js';
 import { RedisKeys } from './redis-keys.js';
 import { Scripts } from './scripts.js';
 
@@ -36,6 +37,8 @@ export interface RedisLinkOptions {
   /** Letters, digits, `.`, `_`, `-`; unique among the nodes sharing the prefix. */
   readonly nodeId: string;
   readonly health: RedisHealth;
+  /** Milliseconds vacancies and presence removals are held for a quick return; default 0. */
+  readonly holdMs?: number | undefined;
 }
 
 export class RedisLink {
@@ -44,6 +47,8 @@ export class RedisLink {
   readonly keys: RedisKeys;
   readonly nodeId: string;
   readonly health: RedisHealth;
+  /** How long a held vacancy or removal stays in Redis (ms); 0: nothing is held. */
+  readonly holdTtlMs: number;
   #holders = 0;
 
   private constructor(redis: Redis, keys: RedisKeys, options: RedisLinkOptions) {
@@ -52,6 +57,7 @@ export class RedisLink {
     this.keys = keys;
     this.nodeId = options.nodeId;
     this.health = options.health;
+    this.holdTtlMs = holdTtlMs(options.holdMs ?? 0);
   }
 
   /** Connects the command connection; fails fast with a clear message (see connectRedis). */

@@ -123,7 +123,13 @@ export class RedisNodeRegistry implements NodeRegistry {
     const orphans = noOrphans(nodeId);
     collect(
       orphans,
-      list(await scripts.run('reconcileNode', [keys.owned(nodeId)], [keys.prefix, ...live])),
+      list(
+        await scripts.run(
+          'reconcileNode',
+          [keys.owned(nodeId)],
+          [keys.prefix, this.#link.holdTtlMs, ...live],
+        ),
+      ),
     );
     return settle(orphans);
   }
@@ -155,7 +161,7 @@ export class RedisNodeRegistry implements NodeRegistry {
         await scripts.run(
           'reapNode',
           [keys.owned(deadId), keys.alive(deadId), keys.reaper(deadId), keys.nodes()],
-          [keys.prefix, deadId, nodeId, REAP_BATCH, this.#timeoutMs],
+          [keys.prefix, deadId, nodeId, REAP_BATCH, this.#timeoutMs, this.#link.holdTtlMs],
         ),
       );
       const remaining = int(reply[0]);

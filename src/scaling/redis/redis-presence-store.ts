@@ -40,7 +40,11 @@ export class RedisPresenceStore implements PresenceStore {
     const reply = list(
       await scripts.run(
         'presenceJoin',
-        [...keys.presence(appId, channel), keys.owned(nodeId)],
+        [
+          ...keys.presence(appId, channel),
+          keys.owned(nodeId),
+          keys.removal(appId, channel, member.userId),
+        ],
         [
           member.userId,
           socketId,
@@ -53,18 +57,32 @@ export class RedisPresenceStore implements PresenceStore {
     );
     const first = int(reply[0]);
     if (first === -1) return { full: true };
-    return { full: false, first: first === 1, members: parseMembers(reply, 1) };
+    return {
+      full: false,
+      first: first >= 1,
+      resumed: first === 2,
+      members: parseMembers(reply, 1),
+    };
   }
 
   async leave(appId: string, channel: string, socketId: string, userId: string): Promise<boolean> {
-    const { scripts, keys } = this.#link;
-    const reply = await scripts.run('presenceLeave', keys.presence(appId, channel), [
-      keys.prefix,
-      userId,
-      socketId,
-      records.presence(appId, channel, socketId, userId),
-    ]);
+    const { scripts, keys, holdTtlMs } = this.#link;
+    const reply = await scripts.run(
+      'presenceLeave',
+      [...keys.presence(appId, channel), keys.removal(appId, channel, userId)],
+      [
+        keys.prefix,
+        userId,
+        socketId,
+        records.presence(appId, channel, socketId, userId),
+        holdTtlMs,
+      ],
+    );
     return int(reply) === 1;
+  }
+
+  async claimRemoval(appId: string, channel: string, userId: string): Promise<boolean> {
+    return (await this.#link.redis.del(this.#link.keys.removal(appId, channel, userId))) === 1;
   }
 
   async members(appId: string, channel: string): Promise<PresenceMember[]> {

@@ -12,11 +12,11 @@ const SOURCE_DIR = new URL('../../../../src/scaling/redis/', import.meta.url);
 
 /** Script name → [file, number of KEYS]. */
 const SCRIPTS = {
-  channelJoin: ['channel-join.lua', 3],
-  channelLeave: ['channel-leave.lua', 2],
+  channelJoin: ['channel-join.lua', 4],
+  channelLeave: ['channel-leave.lua', 3],
   channelList: ['channel-list.lua', 1],
-  presenceJoin: ['presence-join.lua', 5],
-  presenceLeave: ['presence-leave.lua', 4],
+  presenceJoin: ['presence-join.lua', 6],
+  presenceLeave: ['presence-leave.lua', 5],
   presenceMembers: ['presence-members.lua', 2],
   userSignin: ['user-signin.lua', 2],
   userSignout: ['user-signout.lua', 1],
