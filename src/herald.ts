@@ -182,6 +182,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
     });
     const websocket = new WebSocketTransport(hub, clock, {
       maxMessageBytes: config.maxMessageBytes,
+      maxSendBufferBytes: config.maxSendBufferBytes,
     });
     const state = { stopping: false };
     let bound: BoundListener[] = [];

@@ -147,6 +147,11 @@ export const configSchema = z
     allowMissingProtocol: z.boolean().default(false),
     /** Largest inbound WebSocket message in bytes; larger closes with 1009. */
     maxMessageBytes: bytes.default(65_536),
+    /**
+     * Bytes a connection may have waiting to be sent (a client that stops reading, a slow
+     * network); past it the connection is closed with 4100 and nothing more is queued for it.
+     */
+    maxSendBufferBytes: bytes.min(65_536).default(1_048_576),
     /** Largest HTTP request body in bytes; larger is refused with 413. */
     maxRequestBodyBytes: bytes.default(1_048_576),
     /** Milliseconds a graceful stop may take before remaining sockets are cut. */

@@ -16,18 +16,12 @@ import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import * as ws from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import { closeMessage } from '../protocol/errors.js';
+import { CloseCode, closeMessage } from '../protocol/errors.js';
 import { errorFrame } from '../protocol/frames.js';
 import type { Clock } from '../core/clock.js';
 import type { Connection } from '../core/connection.js';
 import type { Hub } from '../core/hub.js';
 import { SharedFrame, type FrameEncoder, type Transport } from '../core/transport.js';
-
-interface RawSocket {
-  cork(): void;
-  uncork(): void;
-  write(chunk: Buffer): boolean;
-}
 
 /** `ws`'s Sender, typed for the one static we use (its types are not published). */
 const { Sender } = ws as unknown as {
@@ -53,6 +47,15 @@ export const textFrameEncoder: FrameEncoder<Buffer> = {
 interface SocketHost {
   readonly clock: Clock;
   readonly sockets: Set<HeraldSocket>;
+  readonly maxSendBufferBytes: number;
+}
+
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Buffer): boolean;
+  /** Bytes written but not yet handed to the kernel (corked ones included). */
+  readonly writableLength: number;
 }
 
 /** Raw sockets corked during this event-loop turn; uncorked together at the end of it. */
@@ -73,27 +76,45 @@ export class HeraldSocket extends WebSocket implements Transport {
   connection: Connection | undefined;
   host: SocketHost | undefined;
   #corkedTurn = 0;
-
-  /** Corks the socket until the end of this turn, so a burst of frames leaves in one writev. */
-  #cork(raw: RawSocket): void {
-    if (this.#corkedTurn === turn) return;
-    this.#corkedTurn = turn;
-    raw.cork();
-    if (corked.length === 0) setImmediate(uncorkAll);
-    corked.push(raw);
-  }
+  /** Set once the unsent bytes passed their cap: the 4100 close is under way. */
+  #closingOverCapacity = false;
 
   /**
    * Transport.send. A {@link SharedFrame}'s pre-framed bytes go straight to the socket (the
-   * broadcast hot path); strings and every other call keep `ws`'s own behaviour.
+   * broadcast hot path); strings and every other call keep `ws`'s own behaviour. The socket is
+   * corked until the end of this event-loop turn, so a burst of frames leaves in one writev.
    */
   override send(data: unknown, ...rest: unknown[]): void {
     if (this.readyState !== WebSocket.OPEN) return;
     // Set by ws before the state becomes OPEN.
     const raw = (this as unknown as { _socket: RawSocket })._socket;
-    this.#cork(raw);
+    if (this.#corkedTurn !== turn) {
+      if (this.#overCapacity(raw)) return;
+      this.#corkedTurn = turn;
+      raw.cork();
+      if (corked.length === 0) setImmediate(uncorkAll);
+      corked.push(raw);
+    }
     if (data instanceof SharedFrame) raw.write(data.encoded(textFrameEncoder));
     else (super.send as (...args: unknown[]) => void)(data, ...rest);
+  }
+
+  /**
+   * A client that does not read as fast as it is sent to (stopped, or on a slow network) leaves
+   * bytes unsent from one turn to the next. Checked before the first write of each turn, so a
+   * burst written within one turn never counts against it: past `maxSendBufferBytes` the
+   * connection is closed with 4100 (over capacity: pusher-js reconnects after a pause). Its
+   * `pusher:error` and close frame queue behind what is buffered, the frame at hand and every
+   * later one are dropped, and `ws` cuts the socket if the close handshake does not complete
+   * within its close timeout. True when the connection is being closed for it.
+   */
+  #overCapacity(raw: RawSocket): boolean {
+    if (this.#closingOverCapacity) return false;
+    if (raw.writableLength <= this.host!.maxSendBufferBytes) return false;
+    // Set first: the close below sends its pusher:error through send() again.
+    this.#closingOverCapacity = true;
+    this.connection?.terminate(CloseCode.over_capacity, OVER_CAPACITY);
+    return true;
   }
 
   probe(): void {
@@ -150,7 +171,11 @@ function onError(): void {
 
 export interface WebSocketTransportOptions {
   readonly maxMessageBytes: number;
+  /** Bytes waiting to be sent to one client before it is closed with 4100 (default 1 MiB). */
+  readonly maxSendBufferBytes?: number;
 }
+
+const OVER_CAPACITY = 'Over capacity: the client is not reading its messages fast enough';
 
 /** Accepts upgrades for the hub. One instance serves every app. */
 export class WebSocketTransport {
@@ -160,7 +185,11 @@ export class WebSocketTransport {
 
   constructor(hub: Hub, clock: Clock, options: WebSocketTransportOptions) {
     this.#hub = hub;
-    this.#host = { clock, sockets: new Set() };
+    this.#host = {
+      clock,
+      sockets: new Set(),
+      maxSendBufferBytes: options.maxSendBufferBytes ?? 1_048_576,
+    };
     this.#server = new WebSocketServer({
       noServer: true,
       WebSocket: HeraldSocket,
@@ -175,11 +204,12 @@ export class WebSocketTransport {
     this.#server.handleUpgrade(request, socket, head, (ws) => {
       const heraldSocket = ws as HeraldSocket;
       heraldSocket.on('error', onError);
+      // Before open: the hub writes connection_established (or the refusal) through it at once.
+      heraldSocket.host = this.#host;
       const url = new URL(request.url ?? '/', 'http://localhost');
       const connection = this.#hub.open(url.pathname, url.searchParams, heraldSocket);
       if (connection === undefined) return;
       heraldSocket.connection = connection;
-      heraldSocket.host = this.#host;
       this.#host.sockets.add(heraldSocket);
       heraldSocket.on('message', onMessage);
       heraldSocket.on('pong', onAlive);
