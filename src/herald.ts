@@ -11,6 +11,7 @@ import type { Log } from './core/log.js';
 import { isLoopback } from './api/control.js';
 import { createApiHandler } from './api/router.js';
 import { createLogger } from './observability/logger.js';
+import { attachMetrics } from './observability/metrics.js';
 import { memoryScaling, type Scaling } from './scaling/memory/index.js';
 import { MemoryNodeRegistry } from './scaling/memory/memory-node-registry.js';
 import type { NodeRegistry } from './scaling/node-registry.js';
@@ -158,6 +159,10 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
 
   // Attached before anything runs, so a test sees the first connection too.
   const recorder = recorderFor(config, { lifecycle, webhooks, clock });
+  // Off, nothing listens: the lifecycle skips the events nobody reads.
+  const metrics = config.metrics
+    ? attachMetrics({ lifecycle, appIds: appConfigs.map((app) => app.id), webhooks })
+    : undefined;
 
   let running: Awaited<ReturnType<typeof run>> | undefined;
   let starting: Promise<HeraldAddress> | undefined;
@@ -204,6 +209,8 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
             reset: () => resetHerald(hub, recorder),
           }
         : undefined,
+      mounts: metrics === undefined ? [] : [metrics.mount],
+      onResponse: metrics?.onResponse,
     });
     try {
       bound = await listen(listenersOf(config), {
@@ -285,6 +292,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
         if (running === undefined) {
           recorder?.stop();
           webhooks.stop();
+          metrics?.stop();
           return;
         }
         const { scaling, hub, websocket, bound, timers, state } = running;
@@ -315,6 +323,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
         ]);
         clearTimeout(limit);
         webhooks.stop();
+        metrics?.stop();
         await Promise.all(Object.values(scaling).map((role) => role.close()));
       })();
       return stopped;

@@ -40,6 +40,12 @@ export interface ApiDeps {
   readonly control?: ControlMount | undefined;
   /** Pages served beside the API (metrics, the console), each under its own path prefix. */
   readonly mounts?: readonly HttpMount[] | undefined;
+  /**
+   * Told once per answered request, after the response was sent (errors and mounts included; a
+   * request whose client went away first is not answered). `endpoint` is a route name, never
+   * the raw path, so metrics labelled with it stay bounded.
+   */
+  readonly onResponse?: ((endpoint: string, status: number) => void) | undefined;
 }
 
 /**
@@ -73,24 +79,33 @@ interface WrongMethod {
   readonly allow: string;
 }
 
-/** `/apps/{id}/{...rest}` routes by method and the first segment of rest. */
-function route(method: string, rest: string[]): Route | WrongMethod | undefined {
+/** The `/apps/{id}/…` routes by name: the method each takes and what runs it. */
+const routes = {
+  events: { method: 'POST', run: (d, r) => triggerEvents(d.core, r) },
+  batch_events: { method: 'POST', run: (d, r) => triggerBatch(d.core, r) },
+  channels: { method: 'GET', run: (d, r) => listChannels(d.core, r) },
+  channel: { method: 'GET', run: (d, r, rest) => channelInfo(d.core, r, decode(rest[1]!)) },
+  channel_users: {
+    method: 'GET',
+    run: (d, r, rest) => channelUsers(d.core, r, decode(rest[1]!)),
+  },
+  terminate_connections: {
+    method: 'POST',
+    run: (d, r, rest) => terminateUserConnections(d.core, r, decode(rest[1]!)),
+  },
+} as const satisfies Record<string, { method: string; run: Route }>;
+
+type AppRoute = keyof typeof routes;
+
+/** Which route `/apps/{id}/{...rest}` is, by its shape alone (any method). */
+function appRouteOf(rest: readonly string[]): AppRoute | undefined {
   const [first, second, ...more] = rest;
-  const one = (wanted: string, fn: Route) => (method === wanted ? fn : { allow: wanted });
-  if (first === 'events' && second === undefined) {
-    return one('POST', (d, r) => triggerEvents(d.core, r));
-  }
-  if (first === 'batch_events' && second === undefined) {
-    return one('POST', (d, r) => triggerBatch(d.core, r));
-  }
-  if (first === 'channels' && second === undefined) {
-    return one('GET', (d, r) => listChannels(d.core, r));
-  }
-  if (first === 'channels' && second !== undefined && more.length === 0) {
-    return one('GET', (d, r, segments) => channelInfo(d.core, r, decode(segments[1]!)));
-  }
+  if (first === 'events' && second === undefined) return 'events';
+  if (first === 'batch_events' && second === undefined) return 'batch_events';
+  if (first === 'channels' && second === undefined) return 'channels';
+  if (first === 'channels' && second !== undefined && more.length === 0) return 'channel';
   if (first === 'channels' && second !== undefined && more.length === 1 && more[0] === 'users') {
-    return one('GET', (d, r, segments) => channelUsers(d.core, r, decode(segments[1]!)));
+    return 'channel_users';
   }
   if (
     first === 'users' &&
@@ -98,11 +113,34 @@ function route(method: string, rest: string[]): Route | WrongMethod | undefined 
     more.length === 1 &&
     more[0] === 'terminate_connections'
   ) {
-    return one('POST', (d, r, segments) =>
-      terminateUserConnections(d.core, r, decode(segments[1]!)),
-    );
+    return 'terminate_connections';
   }
   return undefined;
+}
+
+/** `/apps/{id}/{...rest}` routes by method and shape. */
+function route(method: string, rest: string[]): Route | WrongMethod | undefined {
+  const name = appRouteOf(rest);
+  if (name === undefined) return undefined;
+  const { method: wanted, run } = routes[name];
+  return method === wanted ? run : { allow: wanted };
+}
+
+/**
+ * The name a request is counted under: an app route's name, `root`, `ready`, `control`, a
+ * mount's prefix without its slash (`metrics`), or `other` (unknown paths, whatever they are).
+ */
+function endpointOf(deps: ApiDeps, url: string): string {
+  const queryStart = url.indexOf('?');
+  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  if (path === '/') return 'root';
+  if (path === '/ready') return 'ready';
+  if (under(path, CONTROL_PREFIX)) return 'control';
+  const mount = deps.mounts?.find((candidate) => under(path, candidate.prefix));
+  if (mount !== undefined) return mount.prefix.slice(1);
+  const segments = path.split('/');
+  if (segments[1] !== 'apps' || segments[2] === undefined || segments[2] === '') return 'other';
+  return appRouteOf(segments.slice(3)) ?? 'other';
 }
 
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
@@ -116,7 +154,11 @@ function decode(segment: string): string {
 }
 
 export function createApiHandler(deps: ApiDeps) {
+  const { onResponse } = deps;
   return (req: IncomingMessage, res: ServerResponse): void => {
+    if (onResponse !== undefined) {
+      res.once('finish', () => onResponse(endpointOf(deps, req.url ?? '/'), res.statusCode));
+    }
     handle(deps, req, res).catch((error: unknown) => {
       // During an outage the store's failures are expected and were logged once as an outage.
       const unavailable = !(error instanceof ApiError) && !deps.storeAvailable();

@@ -82,6 +82,12 @@ export const startFlags: readonly Flag[] = [
     description: 'events recorded in testing mode; beyond it the oldest are dropped',
   },
   {
+    option: 'metrics',
+    flags: '--no-metrics',
+    description: 'do not serve Prometheus metrics at /metrics on the API port',
+    defaultText: 'metrics on',
+  },
+  {
     option: 'socketHost',
     flags: '--socket-host <host>',
     description: 'pusher-fake alias: address of the WebSocket endpoint',
@@ -118,9 +124,10 @@ function appendArgument(text: string, previous: string[] | undefined): string[] 
   return [...(previous ?? []), text];
 }
 
-function helpLine({ option, description, defaultText }: Flag): string {
+function helpLine({ option, flags, description, defaultText }: Flag): string {
   const { names } = environmentVariables[option];
-  const env = option === 'clientEvents' ? `${names[0]}=false` : names.join(', ');
+  // A `--no-…` flag turns a default-on option off; its variable does that when false.
+  const env = flags.startsWith('--no-') ? `${names[0]}=false` : names.join(', ');
   const fallback = defaultText ?? String(defaults[option]);
   return `${description} (env: ${env}; default: ${fallback})`;
 }
@@ -146,7 +153,7 @@ export function givenFlags(
   sourceOf: (name: string) => string | undefined,
 ): HeraldOptions {
   const given: Record<string, unknown> = {};
-  // Commander gives `--no-client-events` an implied `true` default; only typed flags count.
+  // Commander gives `--no-…` flags an implied `true` default; only typed flags count.
   for (const { option } of startFlags) {
     if (sourceOf(option) === 'cli') given[option] = values[option];
   }

@@ -48,6 +48,7 @@ export const environmentVariables = {
   nodeTimeout: { names: ['HERALD_NODE_TIMEOUT'], kind: 'integer' },
   dev: { names: ['HERALD_DEV'], kind: 'boolean' },
   recordLimit: { names: ['HERALD_RECORD_LIMIT'], kind: 'integer' },
+  metrics: { names: ['HERALD_METRICS'], kind: 'boolean' },
 } as const satisfies Partial<Record<keyof HeraldOptions, EnvironmentVariable>>;
 
 /** The options that make up the default app; given by env or flags they add it next to `apps`. */

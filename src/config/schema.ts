@@ -211,6 +211,12 @@ export const configSchema = z
     record: z.boolean().optional(),
     /** Records kept; beyond it the oldest are dropped, so a long session stays bounded. */
     recordLimit: z.number().int().min(1).max(1_000_000).default(10_000),
+    /**
+     * Prometheus metrics at `GET /metrics` on the API port, unauthenticated like `/ready`: keep
+     * that port away from the public, or turn this off. Off: `/metrics` is 404 and nothing is
+     * counted.
+     */
+    metrics: z.boolean().default(true),
   })
   .strict()
   .superRefine((config, context) => {

@@ -372,12 +372,20 @@ export class Hub implements ConnectionOwner {
     // Subscribers are open connections (release() removes them synchronously), so the loop
     // writes to their transports directly: this is the per-delivery hot path.
     const except = message.exceptSocketId;
+    let recipients = subscribers.size;
     if (except === undefined) {
       for (const connection of subscribers) connection.transport.send(frame);
     } else {
       for (const connection of subscribers) {
         if (connection.socketId !== except) connection.transport.send(frame);
+        else recipients -= 1;
       }
+    }
+    // One event per message, not per recipient: metrics add the counts up.
+    const { lifecycle } = this.#deps;
+    if (recipients > 0 && lifecycle.has('delivered')) {
+      const bytes = Buffer.byteLength(frame.text, 'utf8') * recipients;
+      lifecycle.emit('delivered', { appId, channel, recipients, bytes });
     }
   }
 

@@ -55,6 +55,12 @@ export interface LifecycleEvents {
     data: string;
     socketId: string | undefined;
   };
+  /**
+   * A channel message was written to this node's subscribers: once per message, however many
+   * there are (emitted only while someone listens). `bytes` counts the frame text's UTF-8 bytes
+   * once per recipient, WebSocket framing left out.
+   */
+  delivered: { appId: string; channel: string; recipients: number; bytes: number };
 }
 
 export type LifecycleName = keyof LifecycleEvents;

@@ -101,6 +101,7 @@ describe('herald --help', () => {
     ['-k, --key', 'PUSHER_KEY', 'app-key'],
     ['-s, --secret', 'PUSHER_SECRET', 'app-secret'],
     ['--no-client-events', 'HERALD_CLIENT_EVENTS=false', 'client events on'],
+    ['--no-metrics', 'HERALD_METRICS=false', 'metrics on'],
     ['--config', 'HERALD_CONFIG', 'none'],
     ['--log-level', 'HERALD_LOG_LEVEL', 'info'],
     ['--socket-host', 'HERALD_SOCKET_HOST', '--host'],

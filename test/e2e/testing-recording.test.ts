@@ -224,7 +224,8 @@ describe('recording off (the default)', () => {
   ];
 
   it('attaches no listener at all, so the hub builds no event for it', async () => {
-    const herald = await startHerald();
+    // Metrics listen too (on by default); off here so that only the recorder is in question.
+    const herald = await startHerald({ metrics: false });
     cleanups.push(() => herald.stop());
     assert.equal(herald.server.recorder, undefined);
     for (const name of names) assert.equal(herald.server.lifecycle.has(name), false, name);

@@ -46,6 +46,7 @@ describe('loadConfig: sources', () => {
     assert.equal(config.secret, 'app-secret');
     assert.equal(config.clientEvents, true);
     assert.equal(config.logLevel, 'info');
+    assert.equal(config.metrics, true);
     assert.equal(config.apps, undefined);
   });
 
@@ -64,6 +65,7 @@ describe('loadConfig: sources', () => {
       flag: true,
     },
     { option: 'logLevel', env: 'HERALD_LOG_LEVEL', file: 'warn', envText: 'debug', flag: 'error' },
+    { option: 'metrics', env: 'HERALD_METRICS', file: true, envText: 'false', flag: true },
     { option: 'socketHost', env: 'HERALD_SOCKET_HOST', file: 'a', envText: 'b', flag: 'c' },
     { option: 'socketPort', env: 'HERALD_SOCKET_PORT', file: 2001, envText: '2002', flag: 2003 },
     { option: 'webHost', env: 'HERALD_WEB_HOST', file: 'a', envText: 'b', flag: 'c' },
@@ -286,6 +288,12 @@ describe('loadConfig: flags as commander parses them', () => {
   it('turns --no-client-events into clientEvents: false over the environment', () => {
     const config = fromArgv(['--no-client-events'], { HERALD_CLIENT_EVENTS: 'true' });
     assert.equal(config.clientEvents, false);
+  });
+
+  it('turns --no-metrics into metrics: false over the environment; unset, the env decides', () => {
+    assert.equal(fromArgv(['--no-metrics'], { HERALD_METRICS: 'true' }).metrics, false);
+    assert.equal(fromArgv([], { HERALD_METRICS: 'false' }).metrics, false);
+    assert.equal(fromArgv([]).metrics, true);
   });
 
   it('parses ports as integers and takes the short and pusher-fake spellings', () => {
