@@ -9,6 +9,7 @@ import { Hub } from './core/hub.js';
 import { Lifecycle } from './core/lifecycle.js';
 import type { Log } from './core/log.js';
 import { isLoopback } from './api/control.js';
+import { InFlight } from './api/in-flight.js';
 import { createApiHandler } from './api/router.js';
 import { createLogger } from './observability/logger.js';
 import { attachMetrics } from './observability/metrics.js';
@@ -212,9 +213,10 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
       mounts: metrics === undefined ? [] : [metrics.mount],
       onResponse: metrics?.onResponse,
     });
+    const inFlight = new InFlight(log);
     try {
       bound = await listen(listenersOf(config), {
-        request: api,
+        request: inFlight.track(api),
         upgrade: (req, socket, head) => websocket.handleUpgrade(req, socket, head),
       });
     } catch (error) {
@@ -259,7 +261,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
       void reap();
     }
     for (const timer of timers) timer.unref();
-    return { scaling, hub, websocket, bound, timers, state };
+    return { scaling, hub, websocket, bound, timers, state, inFlight };
   }
 
   return {
@@ -295,27 +297,31 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
           metrics?.stop();
           return;
         }
-        const { scaling, hub, websocket, bound, timers, state } = running;
+        const { scaling, hub, websocket, bound, timers, state, inFlight } = running;
         const begun = performance.now();
+        const deadline = config.shutdownTimeout;
+        const left = () => Math.max(0, deadline - (performance.now() - begun));
+        const timeout = () => new Promise((resolve) => setTimeout(resolve, left()).unref());
         state.stopping = true;
         // Pending waits (a control API long poll among them) must not hold the stop up.
         recorder?.stop();
         for (const timer of timers) clearInterval(timer);
         hub.stopAccepting();
         const servers = close(bound);
+        // Requests under way finish first, while every socket is still open: whatever they
+        // triggered is queued before the 4200 close below, so a 200 means delivered.
+        await Promise.race([inFlight.drain(), timeout()]);
+        // Their keep-alive connections are idle now; close() closed only those idle back then.
+        for (const { server } of bound) server.closeIdleConnections();
         hub.closeAll();
-        const deadline = config.shutdownTimeout;
-        await Promise.all([
-          websocket.drain(deadline),
-          Promise.race([servers, new Promise((resolve) => setTimeout(resolve, deadline).unref())]),
-        ]);
+        await Promise.all([websocket.drain(left()), Promise.race([servers, timeout()])]);
         for (const { server } of bound) server.closeAllConnections();
         // The closes above emitted their vacated/removed events from promise callbacks; let them
         // run, then send what webhooks hold within what is left of the deadline.
         await new Promise((resolve) => setImmediate(resolve));
         // A referenced timer bounds the flush: the webhook timers are unref'd, and with nothing
         // else left in the event loop the process would otherwise end before stop() resolves.
-        const remaining = Math.max(0, deadline - (performance.now() - begun));
+        const remaining = left();
         let limit: NodeJS.Timeout | undefined;
         await Promise.race([
           webhooks.flush(remaining),
