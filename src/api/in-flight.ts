@@ -31,10 +31,17 @@ export class InFlight {
       }
       if (this.#state === 'draining') res.setHeader('connection', 'close');
       this.#count += 1;
-      res.once('close', () => {
+      const { socket } = req;
+      const done = () => {
+        res.off('close', done);
+        socket.off('close', done);
         this.#count -= 1;
         if (this.#count === 0) for (const resolve of this.#idle.splice(0)) resolve();
-      });
+      };
+      // A pipelined request queued behind another never gets its response's 'close' when the
+      // connection goes first; the socket's close ends it too.
+      res.once('close', done);
+      socket.once('close', done);
       handler(req, res);
     };
   }
