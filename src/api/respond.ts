@@ -1,5 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { ApiError, HttpStatus } from '../protocol/errors.js';
+import {
+  ApiSignatureError,
+  refusalReason,
+  refusalSummary,
+} from '../protocol/api-signature-refusal.js';
 import type { Log } from '../core/log.js';
 
 /** A JSON success body; every REST success is a JSON object (pusher-http-ruby parses each one). */
@@ -28,6 +33,7 @@ export function respondError(res: ServerResponse, error: unknown, log: Log): voi
     status = error.status;
     message = error.message;
     headers = error.headers;
+    if (error instanceof ApiSignatureError) logRefusal(log, error);
   } else {
     log.error({ err: error }, 'HTTP API request failed');
   }
@@ -42,4 +48,16 @@ export function respondError(res: ServerResponse, error: unknown, log: Log): voi
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/**
+ * A refused signature is the client's mistake, so it is not an error of ours; at debug level the
+ * operator can still see why, with the same explanation the client got.
+ */
+function logRefusal(log: Log, { refusal }: ApiSignatureError): void {
+  const { failed, stringToSign } = refusal;
+  log.debug(
+    { check: failed.check, problem: failed.problem, stringToSign, why: refusalReason(failed) },
+    `REST request refused (401): ${refusalSummary(refusal)}`,
+  );
 }

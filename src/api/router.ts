@@ -226,7 +226,9 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
   const body = await readBody(req, deps.maxRequestBodyBytes);
   const params = new URLSearchParams(rawQuery);
   const query = [...params];
-  verifyApiRequest(app, { method, path, query, body }, Math.floor(deps.clock.now() / 1000));
+  verifyApiRequest(app, { method, path, query, body }, Math.floor(deps.clock.now() / 1000), {
+    isOtherAppKey: (key) => deps.apps.byKey(key) !== undefined,
+  });
   if (!app.enabled) throw new ApiError(HttpStatus.forbidden, 'Application disabled');
   if (typeof handler !== 'function') {
     throw new ApiError(HttpStatus.method_not_allowed, `${method} not allowed on ${path}`, {
@@ -250,7 +252,9 @@ async function handleControl(
   if (mount.signed) {
     const signer = deps.apps.all()[0]!;
     const request = { method, path, query: [...query], body };
-    verifyApiRequest(signer, request, Math.floor(deps.clock.now() / 1000));
+    verifyApiRequest(signer, request, Math.floor(deps.clock.now() / 1000), {
+      isOtherAppKey: (key) => deps.apps.byKey(key) !== undefined,
+    });
   }
   // A long poll whose client went away stops waiting.
   const gone = new AbortController();

@@ -7,7 +7,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/loader.js';
 import { appSchema, ConfigError, configSchema } from '../config/schema.js';
 import { clientConfigFormats, type ClientConfigFormat } from '../testing/client-config.js';
+import { checkConfig, checkConfigHelp } from './check-config.js';
 import { clientConfigText } from './client-config.js';
+import {
+  DEFAULT_TIMEOUT_SECONDS,
+  doctorHelp,
+  doctorOptions,
+  doctorTarget,
+  runDoctor,
+} from './doctor.js';
 import { givenFlags, startOptions } from './flags.js';
 
 const epilog = `
@@ -47,7 +55,7 @@ function version(): string {
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
-function program(onStart: (exitCode: number) => void): Command {
+function program(setExitCode: (exitCode: number) => void): Command {
   const herald = new Command('herald')
     .description('A self-hosted server for the Pusher Channels protocol.')
     .version(version())
@@ -62,7 +70,7 @@ function program(onStart: (exitCode: number) => void): Command {
       });
       // Loaded only to serve: the server's dependencies would slow down --help and bad options.
       const { runServer } = await import('./start.js');
-      onStart(await runServer(config));
+      setExitCode(await runServer(config));
     });
   for (const option of startOptions()) start.addOption(option);
 
@@ -95,6 +103,37 @@ function program(onStart: (exitCode: number) => void): Command {
       process.stdout.write(text);
     });
   for (const option of startOptions()) clientConfig.addOption(option);
+
+  const doctor = herald
+    .command('doctor')
+    .description(
+      'check a running server from the outside: reachable, /ready, a WebSocket with the key, ' +
+        'a signed REST call; prints a fix for each failure',
+    )
+    .addHelpText('after', doctorHelp)
+    .action(async (values: Record<string, unknown>, command: Command) => {
+      const config = loadConfig({
+        flags: givenFlags(values, (name) => command.getOptionValueSource(name)),
+      });
+      const target = doctorTarget(config, values['url'] as URL | undefined);
+      const seconds = (values['timeout'] as number | undefined) ?? DEFAULT_TIMEOUT_SECONDS;
+      const options = { timeoutMs: seconds * 1000, version: version() };
+      setExitCode(await runDoctor(target, options, (text) => process.stdout.write(text)));
+    });
+  for (const option of doctorOptions()) doctor.addOption(option);
+
+  herald
+    .command('check-config')
+    .description(
+      'validate a JSON config file without starting the server; env and flags are not applied',
+    )
+    .argument('<file>', 'the JSON config file')
+    .addHelpText('after', checkConfigHelp)
+    .action((file: string) => {
+      const { code, text } = checkConfig(file);
+      (code === 0 ? process.stdout : process.stderr).write(text);
+      setExitCode(code);
+    });
 
   herald.addHelpText('after', () => `\n${start.helpInformation()}${epilog}`);
   return herald;

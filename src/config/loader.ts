@@ -111,12 +111,43 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw invalid(`config file ${path}: not valid JSON (${(error as Error).message})`);
+    const where = jsonErrorAt(text);
+    // V8 quotes the text around the error, newlines included: keep the message on one line.
+    const reason = (error as Error).message.replace(/\r?\n/g, '\\n');
+    throw invalid(`config file ${path}: not valid JSON at ${where} (${reason})`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid(`config file ${path}: expected a JSON object of options`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * `line L, column C` of the first character that cannot continue valid JSON. Node 20's
+ * JSON.parse names no position for some errors (a trailing comma among them), so the longest
+ * prefix that could still become valid JSON is found by bisection.
+ */
+function jsonErrorAt(text: string): string {
+  const viable = (prefix: string) => {
+    try {
+      JSON.parse(prefix);
+      return true;
+    } catch (error) {
+      const at = /at position (\d+)/.exec((error as Error).message);
+      // An error at the very end only means the prefix stops early.
+      if (at !== null) return Number(at[1]) >= prefix.length;
+      return (error as Error).message === 'Unexpected end of JSON input';
+    }
+  };
+  let low = 0;
+  let high = text.length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (viable(text.slice(0, middle))) low = middle;
+    else high = middle - 1;
+  }
+  const lines = text.slice(0, low).split('\n');
+  return `line ${lines.length}, column ${lines.at(-1)!.length + 1}`;
 }
 
 export interface ConfigSources {

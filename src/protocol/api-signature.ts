@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ApiError, HttpStatus } from './errors.js';
+import { ApiSignatureError, type ApiSignatureProblem } from './api-signature-refusal.js';
 import { hmacSha256Hex, signaturesMatch } from './hmac.js';
 import type { SigningApp } from './auth-signature.js';
 
@@ -39,49 +39,83 @@ export function md5Hex(body: Uint8Array): string {
   return createHash('md5').update(body).digest('hex');
 }
 
+export interface VerifyContext {
+  /**
+   * Whether another app of this server has `key`, so that a 401 can tell a key of the wrong app
+   * from one no app has. Without it the 401 says only that the key is not this app's.
+   */
+  readonly isOtherAppKey?: (key: string) => boolean;
+}
+
 /**
  * Verifies a REST request's signature (§5.2), cheapest checks first and the timestamp before any
- * HMAC work. Throws {@link ApiError} 401 with the `pusher-signature` gem's wording.
+ * HMAC work. Throws {@link ApiSignatureError} (a 401 `ApiError`) whose first line is the
+ * `pusher-signature` gem's wording, followed by which check failed and the string to sign.
  * @param nowSeconds server time in Unix seconds.
  */
-export function verifyApiRequest(app: SigningApp, request: SignedRequest, nowSeconds: number) {
+export function verifyApiRequest(
+  app: SigningApp,
+  request: SignedRequest,
+  nowSeconds: number,
+  context: VerifyContext = {},
+): void {
+  const failed = signatureProblem(app, request, nowSeconds, context);
+  if (failed !== undefined) {
+    throw new ApiSignatureError({ failed, stringToSign: apiStringToSign(request) });
+  }
+}
+
+function signatureProblem(
+  app: SigningApp,
+  request: SignedRequest,
+  nowSeconds: number,
+  { isOtherAppKey }: VerifyContext,
+): ApiSignatureProblem | undefined {
   // Keys are case-insensitive, as in the string to sign (the `pusher-signature` gem lower-cases).
   const param = (name: string) => request.query.find(([key]) => key.toLowerCase() === name)?.[1];
-  const unauthorized = (message: string) => new ApiError(HttpStatus.unauthorized, message);
 
   const key = param('auth_key');
-  if (key === undefined) throw unauthorized('Missing parameter: auth_key');
+  if (key === undefined) return { check: 'auth_key', problem: 'missing' };
   // The key and body digest are not secret; only the signature needs a constant-time compare.
-  if (key !== app.key) throw unauthorized('Unknown auth_key');
+  if (key !== app.key) {
+    return { check: 'auth_key', problem: 'unknown', given: key, otherApp: isOtherAppKey?.(key) };
+  }
 
   const version = param('auth_version');
-  if (version === undefined) throw unauthorized('Version required');
-  if (version !== '1.0') throw unauthorized('Version not supported');
+  if (version === undefined) return { check: 'auth_version', problem: 'missing' };
+  if (version !== '1.0') return { check: 'auth_version', problem: 'unsupported', given: version };
 
   const timestamp = param('auth_timestamp');
-  if (timestamp === undefined) throw unauthorized('Missing parameter: auth_timestamp');
-  const given = Number(timestamp);
-  if (!/^\d+$/.test(timestamp) || Math.abs(nowSeconds - given) >= TIMESTAMP_WINDOW_SECONDS) {
-    throw unauthorized(
-      `Timestamp expired: Given timestamp (${timestamp}) not within ${TIMESTAMP_WINDOW_SECONDS}s of server time (${nowSeconds})`,
-    );
+  if (timestamp === undefined) return { check: 'auth_timestamp', problem: 'missing' };
+  const seconds = /^\d+$/.test(timestamp);
+  if (!seconds || Math.abs(nowSeconds - Number(timestamp)) >= TIMESTAMP_WINDOW_SECONDS) {
+    return {
+      check: 'auth_timestamp',
+      problem: seconds ? 'outside_window' : 'not_seconds',
+      given: timestamp,
+      serverTime: nowSeconds,
+      windowSeconds: TIMESTAMP_WINDOW_SECONDS,
+    };
   }
 
   const bodyMd5 = param('body_md5');
-  if (request.body.length > 0 || bodyMd5 !== undefined) {
-    if (bodyMd5 === undefined || bodyMd5 !== md5Hex(request.body)) {
-      throw unauthorized('Invalid body_md5');
+  const bodyBytes = request.body.length;
+  if (bodyBytes > 0 && bodyMd5 === undefined) {
+    return { check: 'body_md5', problem: 'missing', bodyBytes };
+  }
+  if (bodyMd5 !== undefined) {
+    const actual = md5Hex(request.body);
+    if (bodyMd5 !== actual) {
+      return { check: 'body_md5', problem: 'mismatch', given: bodyMd5, bodyBytes, bodyMd5: actual };
     }
   }
 
   const signature = param('auth_signature');
-  if (signature === undefined) throw unauthorized('Missing parameter: auth_signature');
-  const toSign = apiStringToSign(request);
-  if (!signaturesMatch(signature, hmacSha256Hex(app.secret, toSign))) {
-    throw unauthorized(
-      `Invalid signature: you should have sent HmacSHA256Hex(${JSON.stringify(toSign)}, your_secret_key), but you sent "${signature}"`,
-    );
+  if (signature === undefined) return { check: 'auth_signature', problem: 'missing' };
+  if (!signaturesMatch(signature, hmacSha256Hex(app.secret, apiStringToSign(request)))) {
+    return { check: 'auth_signature', problem: 'mismatch', given: signature };
   }
+  return undefined;
 }
 
 /** Signs a request the way the SDKs do; for tests and tools. Returns the full query string. */

@@ -59,7 +59,8 @@ describe('control API with signed: true', () => {
 
   it('an unsigned request is 401, as on the REST API', async () => {
     const response = await send(target.url, 'GET', '/__herald/events');
-    assert.deepEqual([response.status, response.body], [401, 'Missing parameter: auth_key\n']);
+    assert.equal(response.status, 401);
+    assert.match(response.body, /^Missing parameter: auth_key\nFailed check: auth_key \(missing\)/);
   });
 
   it('a request signed with the wrong secret is 401', async () => {
@@ -93,7 +94,8 @@ describe('control API with signed: true', () => {
       tamper: (pairs) =>
         pairs.map(([key, value]) => [key, key === 'body_md5' ? '0'.repeat(32) : value]),
     });
-    assert.deepEqual([response.status, response.body], [401, 'Invalid body_md5\n']);
+    assert.equal(response.status, 401);
+    assert.match(response.body, /^Invalid body_md5\nFailed check: body_md5 \(mismatch\)/);
   });
 
   it('client-config names 127.0.0.1 for a server bound to every interface', async () => {

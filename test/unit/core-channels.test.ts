@@ -105,13 +105,17 @@ describe('subscribe: private and encrypted', () => {
     const { socketId } = connection;
     const wrongSocket = hmacSha256Hex(t.app.secret, `9.9:${channel}`);
     const cases: Array<[string | undefined, string | RegExp]> = [
-      [undefined, `Auth info required to subscribe to ${channel}`],
-      ['', `Auth info required to subscribe to ${channel}`],
-      ['no-colon', 'Invalid format: auth must have the format key:signature'],
-      [`other-key:${wrongSocket}`, "Invalid key in subscription auth data: 'other-key'"],
+      [undefined, /^Auth info required to subscribe to private-orders\. Failed part: auth /],
+      ['', /^Auth info required to subscribe to private-orders\. Failed part: auth /],
+      ['no-colon', /^Invalid format: auth must have the format key:signature\. Failed part: auth /],
+      [`other-key:${wrongSocket}`, /^Invalid key in subscription auth data: 'other-key'\. /],
       [
         `${t.app.key}:${wrongSocket}`,
-        `Invalid signature: Expected HMAC SHA256 hex digest of ${socketId}:${channel}, but got ${wrongSocket}`,
+        `Invalid signature: Expected HMAC SHA256 hex digest of ${socketId}:${channel}, but got ${wrongSocket}. ` +
+          `Failed part: signature (after ":"): it is not the HMAC-SHA256, with this app's secret, ` +
+          `of the string to sign "${socketId}:${channel}" (socket_id:channel); the auth endpoint ` +
+          `must sign exactly that, with this connection's socket_id ${socketId} and the secret of ` +
+          `the app whose key is '${t.app.key}'.`,
       ],
       [
         signToken({ key: t.app.key, secret: 'wrong' }, `${socketId}:${channel}`),
@@ -143,7 +147,7 @@ describe('subscribe: private and encrypted', () => {
     assertSubscriptionError(transport.last, 'private-encrypted-x', {
       type: 'AuthError',
       status: 401,
-      error: 'Auth info required to subscribe to private-encrypted-x',
+      error: /^Auth info required to subscribe to private-encrypted-x\. Failed part: auth /,
     });
   });
 
@@ -171,7 +175,9 @@ describe('subscribe: private and encrypted', () => {
       channel: 'private-x',
       type: 'AuthError',
       status: 401,
-      error: 'Auth info required to subscribe to private-x',
+      error:
+        'Auth info required to subscribe to private-x. Failed part: auth (missing): send the ' +
+        '"auth" your auth endpoint returns, "<app key>:<signature>".',
     });
   });
 });

@@ -93,7 +93,11 @@ describe('signin', () => {
       [signinFrame(`other-key:${'0'.repeat(64)}`, '{"id":"42"}'), /^Invalid key/],
       [
         signinFrame(otherSocket, '{"id":"42"}'),
-        `Invalid signature: Expected HMAC SHA256 hex digest of ${socketId}::user::{"id":"42"}, but got ${otherSocket.split(':')[1]}`,
+        `Invalid signature: Expected HMAC SHA256 hex digest of ${socketId}::user::{"id":"42"}, but got ${otherSocket.split(':')[1]}. ` +
+          `Failed part: signature (after ":"): it is not the HMAC-SHA256, with this app's secret, ` +
+          `of the string to sign "${socketId}::user::{\\"id\\":\\"42\\"}" (socket_id::user::user_data); ` +
+          `the auth endpoint must sign exactly that, with this connection's socket_id ${socketId} ` +
+          `and the secret of the app whose key is '${t.app.key}'.`,
       ],
       // Signed over a different serialization of the same object.
       [signinFrame(valid('{"id": "42"}'), '{"id":"42"}'), /^Invalid signature/],

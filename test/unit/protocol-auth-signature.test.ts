@@ -104,33 +104,52 @@ describe('verifyToken', () => {
   });
 
   test('missing auth', () => {
-    const expected = 'Auth info required to subscribe to private-foobar';
+    const expected =
+      'Auth info required to subscribe to private-foobar. Failed part: auth (missing): send ' +
+      'the "auth" your auth endpoint returns, "<app key>:<signature>".';
     assertAuthError(() => verifyToken(app, undefined, 'private-foobar', ['x']), 401, expected);
     assertAuthError(() => verifyToken(app, '', 'private-foobar', ['x']), 401, expected);
   });
 
   test('bad format: no colon, or nothing before it', () => {
-    const expected = 'Invalid format: auth must have the format key:signature';
-    for (const auth of ['no-colon-here', vectors.private.signature, ':abc', ':']) {
-      assertAuthError(() => verifyToken(app, auth, 'private-foobar', ['x']), 401, expected);
+    const expected = (why: string) =>
+      'Invalid format: auth must have the format key:signature. Failed part: auth ' +
+      `(malformed): ${why}; it must be "<app key>:<signature>".`;
+    for (const auth of ['no-colon-here', vectors.private.signature]) {
+      assertAuthError(
+        () => verifyToken(app, auth, 'private-foobar', ['x']),
+        401,
+        expected('it has no ":"'),
+      );
+    }
+    for (const auth of [':abc', ':']) {
+      assertAuthError(
+        () => verifyToken(app, auth, 'private-foobar', ['x']),
+        401,
+        expected('nothing comes before its ":"'),
+      );
     }
   });
 
-  test('wrong key names the key sent', () => {
+  test('wrong key names the key sent and the key the connection uses', () => {
+    const expected = (key: string) =>
+      `Invalid key in subscription auth data: '${key}'. Failed part: key (before ":"): it is ` +
+      `not the key of the app this connection uses ('${app.key}'), so it names no app or ` +
+      'another app; sign with the key and secret of that app.';
     assertAuthError(
       () => verifyToken(app, `wrong-key:${vectors.private.signature}`, 'private-foobar', ['x']),
       401,
-      "Invalid key in subscription auth data: 'wrong-key'",
+      expected('wrong-key'),
     );
     // A key that is a prefix of the real one is still wrong.
     assertAuthError(
       () => verifyToken(app, `${app.key.slice(0, -1)}:abc`, 'private-foobar', ['x']),
       401,
-      `Invalid key in subscription auth data: '${app.key.slice(0, -1)}'`,
+      expected(app.key.slice(0, -1)),
     );
   });
 
-  test('wrong signature: the message names the string to sign and the signature sent', () => {
+  test('wrong signature: the message quotes every string signed and the signature sent', () => {
     const forOtherSocket = hmacSha256Hex(app.secret, '1234.1235:private-foobar');
     assertAuthError(
       () =>
@@ -139,8 +158,58 @@ describe('verifyToken', () => {
           `${vectors.private.toSign}:{}`,
         ]),
       401,
-      `Invalid signature: Expected HMAC SHA256 hex digest of 1234.1234:private-foobar, but got ${forOtherSocket}`,
+      `Invalid signature: Expected HMAC SHA256 hex digest of 1234.1234:private-foobar, but got ${forOtherSocket}. ` +
+        `Failed part: signature (after ":"): it is not the HMAC-SHA256, with this app's secret, of ` +
+        `the string to sign "1234.1234:private-foobar" (socket_id:channel) or ` +
+        `"1234.1234:private-foobar:{}" (socket_id:channel:channel_data); the auth endpoint must ` +
+        `sign exactly that, with this connection's socket_id 1234.1234 and the secret of the app ` +
+        `whose key is '${app.key}'.`,
     );
+  });
+
+  test('a refused signature names the shape of each string to sign (§4.1)', () => {
+    const refusal = (subject: string, candidate: string) => {
+      try {
+        verifyToken(app, `${app.key}:${'0'.repeat(64)}`, subject, [candidate]);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      assert.fail('expected a refusal');
+    };
+    const presence = refusal('presence-foobar', vectors.presence.toSign);
+    assert.ok(
+      presence.includes(
+        `${JSON.stringify(vectors.presence.toSign)} (socket_id:channel:channel_data)`,
+      ),
+      presence,
+    );
+    const user = refusal('signin', vectors.user.toSign);
+    assert.ok(
+      user.includes(`${JSON.stringify(vectors.user.toSign)} (socket_id::user::user_data)`),
+      user,
+    );
+  });
+
+  test('no refusal contains the secret or the signature the server expected', () => {
+    const expected = vectors.private.signature;
+    const tokens = [
+      undefined,
+      'no-colon',
+      `wrong-key:${expected.slice(0, 10)}`,
+      `${app.key}:${'0'.repeat(64)}`,
+      signToken({ key: app.key, secret: 'other-secret' }, vectors.private.toSign),
+    ];
+    for (const auth of tokens) {
+      assert.throws(
+        () => verifyToken(app, auth, 'private-foobar', [vectors.private.toSign]),
+        (error: unknown) => {
+          const { message } = error as Error;
+          assert.equal(message.includes(app.secret), false, message);
+          assert.equal(message.includes(expected), false, message);
+          return true;
+        },
+      );
+    }
   });
 
   test('signature checks are exact: upper-case hex, truncated or extended hex are refused', () => {
