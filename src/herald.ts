@@ -18,6 +18,7 @@ import { MemoryNodeRegistry } from './scaling/memory/memory-node-registry.js';
 import type { NodeRegistry } from './scaling/node-registry.js';
 import { redisScaling } from './scaling/redis/index.js';
 import { close, listen, type BoundListener, type Listener } from './transport/http-server.js';
+import { readTlsCredentials, type TlsCredentials } from './transport/tls.js';
 import { WebSocketTransport } from './transport/websocket.js';
 import { attachWebhooks, type WebhookEvent, type Webhooks } from './webhooks/index.js';
 import { clientConfig } from './testing/client-config.js';
@@ -26,7 +27,7 @@ import type { Recorder } from './testing/recorder.js';
 import { systemTimers } from './webhooks/timers.js';
 
 export interface HeraldAddress {
-  /** Where pusher-js connects (`wsHost`/`wsPort`). */
+  /** Where pusher-js connects (`wsHost`/`wsPort`; `wssPort` with TLS). */
   readonly websocket: { readonly host: string; readonly port: number };
   /** Where the server SDKs send REST calls (`host`/`port`). */
   readonly api: { readonly host: string; readonly port: number };
@@ -77,6 +78,12 @@ function addressOf(bound: readonly BoundListener[]): HeraldAddress {
   const ws = bound.find((listener) => listener.websocket)!;
   const web = bound.find((listener) => listener.api)!;
   return { websocket: { host: ws.host, port: ws.port }, api: { host: web.host, port: web.port } };
+}
+
+/** The certificate and key when TLS is configured (the schema makes it both or neither). */
+function tlsOf({ tlsCert, tlsKey }: HeraldConfig): TlsCredentials | undefined {
+  if (tlsCert === undefined || tlsKey === undefined) return undefined;
+  return readTlsCredentials({ tlsCert, tlsKey });
 }
 
 /**
@@ -171,6 +178,8 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
 
   /** Connects the scaling layer, builds the core and binds the ports. */
   async function run() {
+    // Read first: a bad file fails the start before there is anything to undo.
+    const tls = tlsOf(config);
     const scaling = await createScaling(config, clock, log, holdMs);
     const { registry, ...roles } = scaling;
     const hub = new Hub({
@@ -206,7 +215,8 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
             recorder,
             apps,
             signed: !isLoopback(config.webHost ?? config.host),
-            clientConfig: (app) => clientConfig(app, addressOf(bound), { path: config.path }),
+            clientConfig: (app) =>
+              clientConfig(app, addressOf(bound), { path: config.path, tls: tls !== undefined }),
             reset: () => resetHerald(hub, recorder),
           }
         : undefined,
@@ -215,10 +225,14 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
     });
     const inFlight = new InFlight(log);
     try {
-      bound = await listen(listenersOf(config), {
-        request: inFlight.track(api),
-        upgrade: (req, socket, head) => websocket.handleUpgrade(req, socket, head),
-      });
+      bound = await listen(
+        listenersOf(config),
+        {
+          request: inFlight.track(api),
+          upgrade: (req, socket, head) => websocket.handleUpgrade(req, socket, head),
+        },
+        tls,
+      );
     } catch (error) {
       await Promise.all(Object.values(scaling).map((role) => role.close()));
       throw error;

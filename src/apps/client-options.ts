@@ -10,28 +10,36 @@ export interface Endpoint {
   readonly port: number;
 }
 
-/** Second argument of pusher-js's `new Pusher(key, options)`, for a plain (non-TLS) server. */
-export function pusherJsOptions(websocket: Endpoint, path = '') {
+/**
+ * Second argument of pusher-js's `new Pusher(key, options)`. pusher-js connects to `wsPort` over
+ * `ws://`, or to `wssPort` over `wss://` with `forceTLS`; `tls` (default false) picks the latter.
+ */
+export function pusherJsOptions(websocket: Endpoint, path = '', tls = false) {
   return {
     cluster: 'herald', // pusher-js 8 throws without a cluster, even when wsHost is set
     wsHost: urlHost(websocket.host),
     wsPort: websocket.port,
+    ...(tls ? { wssPort: websocket.port } : {}),
     ...(path === '' ? {} : { wsPath: path }),
-    forceTLS: false as const,
-    // No HTTP fallbacks: herald serves WebSocket only.
+    forceTLS: tls,
+    // No HTTP fallbacks: herald serves WebSocket only. With forceTLS, pusher-js dials wss://
+    // through the transport it names `ws`: `['wss']` alone would leave it none and fail.
     enabledTransports: ['ws'] as ['ws'],
     disableStats: true as const,
   };
 }
 
-/** Options of the `pusher` Node SDK's `new Pusher(options)` (it wants the port as a string). */
-export function pusherSdkOptions(app: App, api: Endpoint) {
+/**
+ * Options of the `pusher` Node SDK's `new Pusher(options)` (it wants the port as a string);
+ * `tls` (default false) makes it `https://`.
+ */
+export function pusherSdkOptions(app: App, api: Endpoint, tls = false) {
   return {
     appId: app.id,
     key: app.key,
     secret: app.secret,
     host: urlHost(api.host),
     port: String(api.port),
-    useTLS: false as const,
+    useTLS: tls,
   };
 }

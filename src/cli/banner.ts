@@ -12,15 +12,20 @@ export interface Banner {
   readonly message: string;
 }
 
-/** `herald listening on http://… (ws://…/app/{key}) app-id=… key=… secret=…` for the first app. */
+/**
+ * `herald listening on http://… (ws://…/app/{key}) app-id=… key=… secret=…` for the first app
+ * (`https://` and `wss://` with TLS).
+ */
 export function startLine(
   config: HeraldConfig,
   address: HeraldAddress,
   apps: readonly AppConfig[],
 ): Banner {
   const app = apps[0]!;
-  const api = `http://${urlHost(address.api.host)}:${address.api.port}`;
-  const ws = `ws://${urlHost(address.websocket.host)}:${address.websocket.port}${config.path}`;
+  const tls = config.tlsCert !== undefined;
+  const api = `${tls ? 'https' : 'http'}://${urlHost(address.api.host)}:${address.api.port}`;
+  const { host, port } = address.websocket;
+  const ws = `${tls ? 'wss' : 'ws'}://${urlHost(host)}:${port}${config.path}`;
   const more = apps.length > 1 ? ` (+${apps.length - 1} more in the config file)` : '';
   return {
     // Two short fields: pino-pretty prints one line per field, and scripts can `new URL()` them.
@@ -40,7 +45,10 @@ export function clientSnippets(
   address: HeraldAddress,
   app: AppConfig,
 ): Banner[] {
-  const { pusherJs: client, pusher } = clientConfig(app, address, { path: config.path });
+  const { pusherJs: client, pusher } = clientConfig(app, address, {
+    path: config.path,
+    tls: config.tlsCert !== undefined,
+  });
   const pusherJs = client.options;
   return [
     {

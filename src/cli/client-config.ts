@@ -33,6 +33,7 @@ export function clientConfigText(config: HeraldConfig, command: ClientConfigComm
   const app = appsOf(config)[0]!;
   const options = {
     path: config.path,
+    tls: config.tlsCert !== undefined,
     ...(command.clientHost === undefined ? {} : { host: command.clientHost }),
   };
   return formatClientConfig(clientConfig(app, { websocket, api }, options), command.format);

@@ -28,6 +28,18 @@ export const startFlags: readonly Flag[] = [
     description: 'port of the WebSocket endpoint and the HTTP API; 0 picks a free one',
   },
   {
+    option: 'tlsCert',
+    flags: '--tls-cert <file>',
+    description: 'PEM certificate: with --tls-key, every port serves https:// and wss://',
+    defaultText: 'none',
+  },
+  {
+    option: 'tlsKey',
+    flags: '--tls-key <file>',
+    description: 'PEM private key of --tls-cert (unencrypted)',
+    defaultText: 'none',
+  },
+  {
     option: 'appId',
     flags: '-i, --app-id <id>',
     description: 'id of the default app (pusher-fake spells it --id, also accepted)',

@@ -35,6 +35,8 @@ export const environmentVariables = {
   socketPort: { names: ['HERALD_SOCKET_PORT'], kind: 'integer' },
   webHost: { names: ['HERALD_WEB_HOST'], kind: 'string' },
   webPort: { names: ['HERALD_WEB_PORT'], kind: 'integer' },
+  tlsCert: { names: ['HERALD_TLS_CERT'], kind: 'string' },
+  tlsKey: { names: ['HERALD_TLS_KEY'], kind: 'string' },
   appId: { names: ['HERALD_APP_ID', 'PUSHER_APP_ID'], kind: 'string' },
   key: { names: ['HERALD_APP_KEY', 'PUSHER_APP_KEY', 'PUSHER_KEY'], kind: 'string' },
   secret: { names: ['HERALD_APP_SECRET', 'PUSHER_APP_SECRET', 'PUSHER_SECRET'], kind: 'string' },

@@ -118,6 +118,13 @@ export const configSchema = z
     /** pusher-fake compatible: address/port of the HTTP API (default: host/port). */
     webHost: z.string().min(1).optional(),
     webPort: port.optional(),
+    /**
+     * TLS: PEM certificate file (the chain after it, as a CA issues a `fullchain.pem`). With
+     * `tlsKey`, every port serves `https://` and `wss://`; read once, when the server starts.
+     */
+    tlsCert: z.string().min(1).optional(),
+    /** TLS: PEM private key file of `tlsCert`, unencrypted. */
+    tlsKey: z.string().min(1).optional(),
     /** Default app id (used when the config file lists no `apps`). */
     appId: z.string().min(1).default('app-id'),
     /** Default app key. */
@@ -220,6 +227,16 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, context) => {
+    // Half a TLS setup would serve plain HTTP to clients told to expect TLS.
+    if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+      const [missing, given] =
+        config.tlsCert === undefined ? ['tlsCert', 'tlsKey'] : ['tlsKey', 'tlsCert'];
+      context.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `must be given with ${given} (TLS needs the certificate and its private key)`,
+      });
+    }
     // Keys route WebSocket connections and ids route REST calls: each must name one app.
     for (const field of ['id', 'key'] as const) {
       const seen = new Map<string, number>();

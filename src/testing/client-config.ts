@@ -36,6 +36,8 @@ export interface ClientConfigOptions {
   readonly path?: string;
   /** The host clients use instead of the bound one (a Docker service name, say). */
   readonly host?: string;
+  /** The server serves TLS: `wss://` and `https://` (default false). */
+  readonly tls?: boolean;
 }
 
 /** The client configuration of `app` on a server listening at `address`. */
@@ -53,22 +55,24 @@ export function clientConfig(
     port: address.api.port,
   };
   const credentials = `${encodeURIComponent(app.key)}:${encodeURIComponent(app.secret)}`;
-  const pusherJs = pusherJsOptions(ws, options.path);
+  const tls = options.tls ?? false;
+  const scheme = tls ? 'https' : 'http';
+  const pusherJs = pusherJsOptions(ws, options.path, tls);
   return {
     app: { id: app.id, key: app.key, secret: app.secret },
     pusherJs: { key: app.key, options: pusherJs },
-    pusher: pusherSdkOptions(app, api),
+    pusher: pusherSdkOptions(app, api, tls),
     env: {
       PUSHER_APP_ID: app.id,
       PUSHER_APP_KEY: app.key,
       PUSHER_APP_SECRET: app.secret,
       PUSHER_HOST: api.host,
       PUSHER_PORT: String(api.port),
-      PUSHER_SCHEME: 'http',
+      PUSHER_SCHEME: scheme,
       // Laravel builds `api-{cluster}.pusher.com` when PUSHER_HOST is missing: with this one
       // (pusher-js's dummy) a forgotten variable fails to resolve instead of reaching Pusher.
       PUSHER_APP_CLUSTER: pusherJs.cluster,
-      PUSHER_URL: `http://${credentials}@${api.host}:${api.port}/apps/${encodeURIComponent(app.id)}`,
+      PUSHER_URL: `${scheme}://${credentials}@${api.host}:${api.port}/apps/${encodeURIComponent(app.id)}`,
     },
   };
 }
@@ -124,7 +128,7 @@ function dotenvBlock(config: ClientConfig): string {
     VITE_PUSHER_APP_KEY: config.app.key,
     VITE_PUSHER_HOST: ws.wsHost,
     VITE_PUSHER_PORT: String(ws.wsPort),
-    VITE_PUSHER_SCHEME: 'http',
+    VITE_PUSHER_SCHEME: ws.forceTLS ? 'https' : 'http',
     VITE_PUSHER_APP_CLUSTER: ws.cluster,
   };
   return [

@@ -16,14 +16,17 @@ export interface TestHerald {
   readonly server: Herald;
   readonly host: string;
   readonly port: number;
-  /** `http://host:port`, the HTTP API's base URL. */
+  /** `http://host:port` (`https://` with `tlsCert`/`tlsKey`), the HTTP API's base URL. */
   readonly url: string;
   /** `{url}/__herald`, the control API's base URL, with `dev: true`; else undefined. */
   readonly controlUrl: string | undefined;
   readonly app: { readonly id: string; readonly key: string; readonly secret: string };
-  /** Second argument of `new Pusher(key, options)` from pusher-js. */
+  /** Second argument of `new Pusher(key, options)` from pusher-js (`forceTLS` with TLS). */
   readonly pusherJsOptions: ReturnType<typeof pusherJsOptions>;
-  /** Options for `new Pusher(options)` from the `pusher` server SDK. */
+  /**
+   * Options for `new Pusher(options)` from the `pusher` server SDK (`useTLS` with TLS; a
+   * self-signed certificate also needs `agent: new https.Agent({ ca })`).
+   */
   readonly pusherOptions: ReturnType<typeof pusherSdkOptions>;
   /** Everything a client of the default app needs: pusher-js and SDK options, `PUSHER_*` env. */
   readonly clientConfig: ClientConfig;
@@ -90,7 +93,8 @@ export async function startHerald(
   const app = server.apps[0]!;
   const { host, port } = address.websocket;
   const control = server.control;
-  const url = `http://${urlHost(address.api.host)}:${address.api.port}`;
+  const tls = server.config.tlsCert !== undefined;
+  const url = `http${tls ? 's' : ''}://${urlHost(address.api.host)}:${address.api.port}`;
   const appOf = (appId: string | undefined) => {
     if (appId === undefined) return app;
     const found = server.apps.find((candidate) => candidate.id === appId);
@@ -110,9 +114,9 @@ export async function startHerald(
     url,
     controlUrl: server.config.dev ? `${url}/__herald` : undefined,
     app: { id: app.id, key: app.key, secret: app.secret },
-    pusherJsOptions: pusherJsOptions(address.websocket, server.config.path),
-    pusherOptions: pusherSdkOptions(app, address.api),
-    clientConfig: clientConfig(app, address, { path: server.config.path }),
+    pusherJsOptions: pusherJsOptions(address.websocket, server.config.path, tls),
+    pusherOptions: pusherSdkOptions(app, address.api, tls),
+    clientConfig: clientConfig(app, address, { path: server.config.path, tls }),
 
     reset: () => resetHerald(control, server.recorder),
     events: (match) => recorder().events(match),

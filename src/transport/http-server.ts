@@ -1,11 +1,14 @@
 /**
- * The listening side: one `node:http` server per distinct address. WebSocket upgrades go to the
- * WebSocket transport, requests to the HTTP API. With the default single port both share it;
- * with pusher-fake's `--socket-port`/`--web-port` set apart, each port serves only its part.
+ * The listening side: one `node:http` server per distinct address (`node:https` with TLS, on
+ * every port alike). WebSocket upgrades go to the WebSocket transport, requests to the HTTP API.
+ * With the default single port both share it; with pusher-fake's `--socket-port`/`--web-port`
+ * set apart, each port serves only its part.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { endHandshakes, guardHandshakes, type TlsCredentials } from './tls.js';
 
 export interface Listener {
   readonly host: string;
@@ -28,15 +31,30 @@ function notFound(res: ServerResponse): void {
   res.end('Not found: this port serves WebSocket connections only\n');
 }
 
-/** Starts listening; resolves with the actual ports (port 0 picks a free one). */
+/** Milliseconds an idle kept-alive connection stays open. */
+const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+
+function createServerFor(tls: TlsCredentials | undefined): Server {
+  if (tls === undefined) return createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
+  const server = createTlsServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, ...tls });
+  guardHandshakes(server);
+  // An https.Server is an http.Server behind its handshake: same events, same connection API.
+  return server;
+}
+
+/**
+ * Starts listening; resolves with the actual ports (port 0 picks a free one). With `tls`, every
+ * listener serves TLS only.
+ */
 export async function listen(
   listeners: readonly Listener[],
   handlers: HttpHandlers,
+  tls?: TlsCredentials,
 ): Promise<BoundListener[]> {
   const bound: BoundListener[] = [];
   try {
     for (const listener of listeners) {
-      const server = createServer({ keepAliveTimeout: 30_000 });
+      const server = createServerFor(tls);
       server.on('request', (req: IncomingMessage, res: ServerResponse) => {
         const path = req.url ?? '/';
         if (listener.api || path === '/' || path.startsWith('/ready')) handlers.request(req, res);
@@ -76,6 +94,7 @@ export async function close(bound: readonly BoundListener[]): Promise<void> {
         new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
+          endHandshakes(server);
         }),
     ),
   );

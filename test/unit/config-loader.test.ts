@@ -269,6 +269,33 @@ describe('loadConfig: apps', () => {
   });
 });
 
+describe('loadConfig: TLS', () => {
+  const pair = (cert: string, key: string) => ({ tlsCert: cert, tlsKey: key });
+
+  it('tlsCert and tlsKey: file < HERALD_TLS_CERT/HERALD_TLS_KEY < flags', () => {
+    const fromFile = { file: pair('f.crt', 'f.key') };
+    const env = { HERALD_TLS_CERT: 'e.crt', HERALD_TLS_KEY: 'e.key' };
+    const pick = ({ tlsCert, tlsKey }: { tlsCert?: string; tlsKey?: string }) => [tlsCert, tlsKey];
+    assert.deepEqual(pick(load({})), [undefined, undefined]);
+    assert.deepEqual(pick(load(fromFile)), ['f.crt', 'f.key']);
+    assert.deepEqual(pick(load({ ...fromFile, env })), ['e.crt', 'e.key']);
+    const flags = pair('x.crt', 'x.key');
+    assert.deepEqual(pick(load({ ...fromFile, env, flags })), ['x.crt', 'x.key']);
+  });
+
+  it('refuses one without the other, naming the missing option, whatever the source', () => {
+    rejects(() => load({ file: { tlsCert: 'c.pem' } }), 'tlsKey: must be given with tlsCert');
+    rejects(() => load({ env: { HERALD_TLS_KEY: 'k.pem' } }), 'tlsCert: must be given with tlsKey');
+    rejects(() => load({ flags: { tlsCert: 'c.pem' } }), 'tlsKey:');
+    rejects(() => load({ file: { tlsCert: '', tlsKey: 'k.pem' } }), 'tlsCert:');
+  });
+
+  it('leaves the files to the start: missing ones load (client-config needs no key)', () => {
+    const config = load({ flags: pair('no-such-cert.pem', 'no-such-key.pem') });
+    assert.equal(config.tlsKey, 'no-such-key.pem');
+  });
+});
+
 describe('loadConfig: flags as commander parses them', () => {
   /** `herald start ...argv` through the real flag table, without starting anything. */
   function fromArgv(argv: string[], env: Record<string, string> = {}) {
@@ -305,6 +332,11 @@ describe('loadConfig: flags as commander parses them', () => {
     assert.equal(fromArgv(['--id', 'fake-id']).appId, 'fake-id');
     assert.equal(fromArgv(['-i', 'short-id']).appId, 'short-id');
     assert.equal(fromArgv(['--id', 'fake-id', '--app-id', 'long-id']).appId, 'long-id');
+  });
+
+  it('takes --tls-cert and --tls-key as file paths', () => {
+    const config = fromArgv(['--tls-cert', 'cert.pem', '--tls-key', 'key.pem']);
+    assert.deepEqual([config.tlsCert, config.tlsKey], ['cert.pem', 'key.pem']);
   });
 
   it('refuses a port flag that is not an integer, naming the flag', () => {
