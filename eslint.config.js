@@ -7,6 +7,8 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: globals.node } },
+  // The chat example's page script runs in the browser, not in Node.
+  { files: ['examples/chat/page/**/*.ts'], languageOptions: { globals: globals.browser } },
   {
     files: ['**/*.ts'],
     rules: {
