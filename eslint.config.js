@@ -7,6 +7,8 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: globals.node } },
+  // The console page's script runs in browsers, served as is.
+  { files: ['src/console/assets/**/*.js'], languageOptions: { globals: globals.browser } },
   {
     files: ['**/*.ts'],
     rules: {

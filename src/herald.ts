@@ -10,6 +10,7 @@ import { Lifecycle } from './core/lifecycle.js';
 import type { Log } from './core/log.js';
 import { isLoopback } from './api/control.js';
 import { createApiHandler } from './api/router.js';
+import { attachConsole } from './console/index.js';
 import { createLogger } from './observability/logger.js';
 import { memoryScaling } from './scaling/memory/index.js';
 import { MemoryNodeRegistry } from './scaling/memory/memory-node-registry.js';
@@ -136,6 +137,18 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
 
   // Attached before anything runs, so a test sees the first connection too.
   const recorder = recorderFor(config, { lifecycle, webhooks, clock });
+  // Listens from the start too, so a console page opened later shows what happened before it.
+  const debugConsole = config.console
+    ? attachConsole(
+        { lifecycle, webhooks, apps, clock, isLoopback },
+        {
+          rows: config.consoleRows,
+          token: config.consoleToken,
+          host: config.webHost ?? config.host,
+          maxRequestBodyBytes: config.maxRequestBodyBytes,
+        },
+      )
+    : undefined;
 
   let running: Awaited<ReturnType<typeof run>> | undefined;
   let starting: Promise<HeraldAddress> | undefined;
@@ -181,6 +194,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
             reset: () => resetHerald(hub, recorder),
           }
         : undefined,
+      mounts: debugConsole === undefined ? [] : [debugConsole.mount(hub)],
     });
     try {
       bound = await listen(listenersOf(config), {
@@ -261,6 +275,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
         await starting?.catch(() => undefined);
         if (running === undefined) {
           recorder?.stop();
+          debugConsole?.stop();
           webhooks.stop();
           return;
         }
@@ -269,6 +284,9 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
         state.stopping = true;
         // Pending waits (a control API long poll among them) must not hold the stop up.
         recorder?.stop();
+        // Console pages hold their feed responses open: end them, or closing the servers
+        // would wait for them until the deadline.
+        debugConsole?.stop();
         for (const timer of timers) clearInterval(timer);
         hub.stopAccepting();
         const servers = close(bound);

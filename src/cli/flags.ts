@@ -82,6 +82,23 @@ export const startFlags: readonly Flag[] = [
     description: 'events recorded in testing mode; beyond it the oldest are dropped',
   },
   {
+    option: 'console',
+    flags: '--no-console',
+    description: 'do not serve the debug console at /console (--console turns it on)',
+    defaultText: 'on; sign-in required beyond loopback',
+  },
+  {
+    option: 'consoleToken',
+    flags: '--console-token <token>',
+    description: 'a secret that signs in to every app of the console, also on loopback',
+    defaultText: 'none',
+  },
+  {
+    option: 'consoleRows',
+    flags: '--console-rows <count>',
+    description: 'events the console keeps per app and shows at most; the oldest go first',
+  },
+  {
     option: 'socketHost',
     flags: '--socket-host <host>',
     description: 'pusher-fake alias: address of the WebSocket endpoint',
@@ -118,9 +135,9 @@ function appendArgument(text: string, previous: string[] | undefined): string[] 
   return [...(previous ?? []), text];
 }
 
-function helpLine({ option, description, defaultText }: Flag): string {
+function helpLine({ option, flags, description, defaultText }: Flag): string {
   const { names } = environmentVariables[option];
-  const env = option === 'clientEvents' ? `${names[0]}=false` : names.join(', ');
+  const env = flags.startsWith('--no-') ? `${names[0]}=false` : names.join(', ');
   const fallback = defaultText ?? String(defaults[option]);
   return `${description} (env: ${env}; default: ${fallback})`;
 }
@@ -137,7 +154,8 @@ export function startOptions(): Option[] {
     return option;
   });
   // Commander allows one long name per option; pusher-fake's `--id` is a second, hidden one.
-  return [...options, new Option('--id <id>').hideHelp()];
+  // `--console` sets the same option as `--no-console`, so it wins over HERALD_CONSOLE=false.
+  return [...options, new Option('--id <id>').hideHelp(), new Option('--console').hideHelp()];
 }
 
 /** The flags the user actually typed, as options for the loader. */

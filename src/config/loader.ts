@@ -48,6 +48,9 @@ export const environmentVariables = {
   nodeTimeout: { names: ['HERALD_NODE_TIMEOUT'], kind: 'integer' },
   dev: { names: ['HERALD_DEV'], kind: 'boolean' },
   recordLimit: { names: ['HERALD_RECORD_LIMIT'], kind: 'integer' },
+  console: { names: ['HERALD_CONSOLE'], kind: 'boolean' },
+  consoleToken: { names: ['HERALD_CONSOLE_TOKEN'], kind: 'string' },
+  consoleRows: { names: ['HERALD_CONSOLE_ROWS'], kind: 'integer' },
 } as const satisfies Partial<Record<keyof HeraldOptions, EnvironmentVariable>>;
 
 /** The options that make up the default app; given by env or flags they add it next to `apps`. */
