@@ -9,6 +9,8 @@ export default tseslint.config(
   { languageOptions: { globals: globals.node } },
   // The chat example's page script runs in the browser, not in Node.
   { files: ['examples/chat/page/**/*.ts'], languageOptions: { globals: globals.browser } },
+  // The console page's script runs in browsers, served as is.
+  { files: ['src/console/assets/**/*.js'], languageOptions: { globals: globals.browser } },
   {
     files: ['**/*.ts'],
     rules: {

@@ -11,6 +11,7 @@ import type { Log } from './core/log.js';
 import { isLoopback } from './api/control.js';
 import { InFlight } from './api/in-flight.js';
 import { createApiHandler } from './api/router.js';
+import { attachConsole } from './console/index.js';
 import { createLogger } from './observability/logger.js';
 import { attachMetrics } from './observability/metrics.js';
 import { memoryScaling, type Scaling } from './scaling/memory/index.js';
@@ -171,6 +172,18 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
   const metrics = config.metrics
     ? attachMetrics({ lifecycle, appIds: appConfigs.map((app) => app.id), webhooks })
     : undefined;
+  // Listens from the start too, so a console page opened later shows what happened before it.
+  const debugConsole = config.console
+    ? attachConsole(
+        { lifecycle, webhooks, apps, clock, isLoopback },
+        {
+          rows: config.consoleRows,
+          token: config.consoleToken,
+          host: config.webHost ?? config.host,
+          maxRequestBodyBytes: config.maxRequestBodyBytes,
+        },
+      )
+    : undefined;
 
   let running: Awaited<ReturnType<typeof run>> | undefined;
   let starting: Promise<HeraldAddress> | undefined;
@@ -220,7 +233,10 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
             reset: () => resetHerald(hub, recorder),
           }
         : undefined,
-      mounts: metrics === undefined ? [] : [metrics.mount],
+      mounts: [
+        ...(metrics === undefined ? [] : [metrics.mount]),
+        ...(debugConsole === undefined ? [] : [debugConsole.mount(hub)]),
+      ],
       onResponse: metrics?.onResponse,
     });
     const inFlight = new InFlight(log);
@@ -307,6 +323,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
         await starting?.catch(() => undefined);
         if (running === undefined) {
           recorder?.stop();
+          debugConsole?.stop();
           webhooks.stop();
           metrics?.stop();
           return;
@@ -319,6 +336,9 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
         state.stopping = true;
         // Pending waits (a control API long poll among them) must not hold the stop up.
         recorder?.stop();
+        // Console pages hold their feed responses open: end them, or closing the servers
+        // would wait for them until the deadline.
+        debugConsole?.stop();
         for (const timer of timers) clearInterval(timer);
         hub.stopAccepting();
         const servers = close(bound);

@@ -5,6 +5,9 @@
 import type { AppConfig, HeraldConfig } from '../config/schema.js';
 import type { HeraldAddress } from '../herald.js';
 import { urlHost } from '../apps/client-options.js';
+import { isLoopback } from '../api/control.js';
+import { signInRequired } from '../console/access.js';
+import { CONSOLE_PREFIX } from '../console/index.js';
 import { clientConfig } from '../testing/client-config.js';
 
 export interface Banner {
@@ -33,6 +36,19 @@ export function startLine(
     message:
       `herald listening on ${api} (${ws}/app/${app.key}) ` +
       `app-id=${app.id} key=${app.key} secret=${app.secret}${more}`,
+  };
+}
+
+/** Where the debug console is and who may open it; undefined when it is off. */
+export function consoleLine(config: HeraldConfig, address: HeraldAddress): Banner | undefined {
+  if (!config.console) return undefined;
+  const url = `http://${urlHost(address.api.host)}:${address.api.port}${CONSOLE_PREFIX}`;
+  const access = signInRequired(address.api.host, config.consoleToken, isLoopback)
+    ? "sign in with an app's key and secret or the console token"
+    : 'open to this machine only';
+  return {
+    fields: { console: url },
+    message: `debug console at ${url} (${access}; --no-console turns it off)`,
   };
 }
 

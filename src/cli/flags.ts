@@ -100,6 +100,23 @@ export const startFlags: readonly Flag[] = [
     defaultText: 'metrics on',
   },
   {
+    option: 'console',
+    flags: '--no-console',
+    description: 'do not serve the debug console at /console (--console turns it on)',
+    defaultText: 'on; sign-in required beyond loopback',
+  },
+  {
+    option: 'consoleToken',
+    flags: '--console-token <token>',
+    description: 'a secret that signs in to every app of the console, also on loopback',
+    defaultText: 'none',
+  },
+  {
+    option: 'consoleRows',
+    flags: '--console-rows <count>',
+    description: 'events the console keeps per app and shows at most; the oldest go first',
+  },
+  {
     option: 'socketHost',
     flags: '--socket-host <host>',
     description: 'pusher-fake alias: address of the WebSocket endpoint',
@@ -156,7 +173,8 @@ export function startOptions(): Option[] {
     return option;
   });
   // Commander allows one long name per option; pusher-fake's `--id` is a second, hidden one.
-  return [...options, new Option('--id <id>').hideHelp()];
+  // `--console` sets the same option as `--no-console`, so it wins over HERALD_CONSOLE=false.
+  return [...options, new Option('--id <id>').hideHelp(), new Option('--console').hideHelp()];
 }
 
 /** The flags the user actually typed, as options for the loader. */

@@ -10,7 +10,7 @@ import { appsOf, type HeraldConfig } from '../config/schema.js';
 import { createHerald, type Herald } from '../herald.js';
 import { createLogger } from '../observability/logger.js';
 import type { Log } from '../core/log.js';
-import { clientSnippets, startLine } from './banner.js';
+import { clientSnippets, consoleLine, startLine } from './banner.js';
 
 const stopSignals = ['SIGTERM', 'SIGINT'] as const;
 
@@ -28,6 +28,8 @@ export async function runServer(config: HeraldConfig): Promise<number> {
   const apps = appsOf(config);
   const line = startLine(config, address, apps);
   log.info(line.fields, line.message);
+  const debugConsole = consoleLine(config, address);
+  if (debugConsole !== undefined) log.info(debugConsole.fields, debugConsole.message);
   for (const snippet of clientSnippets(config, address, apps[0]!)) {
     log.debug(snippet.fields, snippet.message);
   }

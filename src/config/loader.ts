@@ -51,6 +51,9 @@ export const environmentVariables = {
   dev: { names: ['HERALD_DEV'], kind: 'boolean' },
   recordLimit: { names: ['HERALD_RECORD_LIMIT'], kind: 'integer' },
   metrics: { names: ['HERALD_METRICS'], kind: 'boolean' },
+  console: { names: ['HERALD_CONSOLE'], kind: 'boolean' },
+  consoleToken: { names: ['HERALD_CONSOLE_TOKEN'], kind: 'string' },
+  consoleRows: { names: ['HERALD_CONSOLE_ROWS'], kind: 'integer' },
 } as const satisfies Partial<Record<keyof HeraldOptions, EnvironmentVariable>>;
 
 /** The options that make up the default app; given by env or flags they add it next to `apps`. */

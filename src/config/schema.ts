@@ -224,6 +224,24 @@ export const configSchema = z
      * counted.
      */
     metrics: z.boolean().default(true),
+    /**
+     * The debug console at `/console` on the HTTP API port: per app, a live log of connections,
+     * subscriptions, messages and webhooks, the occupied channels and an event creator. On by
+     * default, which is safe: on a loopback address only this machine reaches it, and bound
+     * beyond loopback every visitor must sign in with an app's key and secret (or
+     * `consoleToken`), checked on the server. Off (`--no-console`) where nobody should watch.
+     */
+    console: z.boolean().default(true),
+    /**
+     * A shared secret that signs in to every app's console page. Setting it makes signing in
+     * required on loopback too.
+     */
+    consoleToken: z.string().min(16, 'must be at least 16 characters').optional(),
+    /**
+     * Console rows per app: the recent events the server keeps for a page opened later, and
+     * the most a page shows (the oldest rows go first).
+     */
+    consoleRows: z.number().int().min(10).max(100_000).default(1000),
   })
   .strict()
   .superRefine((config, context) => {

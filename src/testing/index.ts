@@ -79,14 +79,16 @@ export interface TestHerald {
  * Starts herald on 127.0.0.1 and a free port (unless `options` say otherwise), logging nothing
  * unless a `log` is given; a `clock` (e.g. `ManualClock`) drives timeouts and TTLs in tests.
  * `record: true` turns the recording on (off by default: then it costs nothing); `dev: true`
- * also serves the control API at `controlUrl`. Always `stop()` it: it holds a listening socket.
+ * also serves the control API at `controlUrl`; `console: true` serves the debug console at
+ * `{url}/console` (off by default here, unlike `herald start`, for the same reason as the
+ * recording). Always `stop()` it: it holds a listening socket.
  */
 export async function startHerald(
   options: HeraldOptions = {},
   deps: { log?: Log; clock?: Clock } = {},
 ): Promise<TestHerald> {
   const server = createHerald(
-    { host: '127.0.0.1', port: 0, ...options },
+    { host: '127.0.0.1', port: 0, console: false, ...options },
     { log: deps.log ?? silentLog, ...(deps.clock === undefined ? {} : { clock: deps.clock }) },
   );
   const address = await server.start();

@@ -48,6 +48,9 @@ describe('loadConfig: sources', () => {
     assert.equal(config.logLevel, 'info');
     assert.equal(config.metrics, true);
     assert.equal(config.apps, undefined);
+    assert.equal(config.console, true);
+    assert.equal(config.consoleToken, undefined);
+    assert.equal(config.consoleRows, 1000);
   });
 
   // Each option three times over: the file's value loses to the env's, which loses to the flag's.
@@ -70,6 +73,15 @@ describe('loadConfig: sources', () => {
     { option: 'socketPort', env: 'HERALD_SOCKET_PORT', file: 2001, envText: '2002', flag: 2003 },
     { option: 'webHost', env: 'HERALD_WEB_HOST', file: 'a', envText: 'b', flag: 'c' },
     { option: 'webPort', env: 'HERALD_WEB_PORT', file: 3001, envText: '3002', flag: 3003 },
+    { option: 'console', env: 'HERALD_CONSOLE', file: true, envText: 'false', flag: true },
+    {
+      option: 'consoleToken',
+      env: 'HERALD_CONSOLE_TOKEN',
+      file: 'file-token-0123456789',
+      envText: 'env-token-0123456789',
+      flag: 'flag-token-0123456789',
+    },
+    { option: 'consoleRows', env: 'HERALD_CONSOLE_ROWS', file: 100, envText: '200', flag: 300 },
   ] as const;
   const envValue = (text: string) =>
     /^\d+$/.test(text) ? Number(text) : text === 'false' ? false : text;
@@ -172,6 +184,9 @@ describe('loadConfig: bad values', () => {
     rejects(() => load({ flags: { port: -1 } }), 'port:');
     rejects(() => load({ env: { HERALD_LOG_LEVEL: 'loud' } }), 'logLevel:');
     rejects(() => load({ file: { activityTimeout: 'soon' } }), 'activityTimeout:');
+    rejects(() => load({ env: { HERALD_CONSOLE_TOKEN: 'short' } }), 'consoleToken:', '16');
+    rejects(() => load({ env: { HERALD_CONSOLE_ROWS: '5' } }), 'consoleRows:');
+    rejects(() => load({ env: { HERALD_CONSOLE: 'off' } }), 'HERALD_CONSOLE', '"off"');
   });
 
   it('names the file when it is missing, not JSON or not an object', () => {
@@ -337,6 +352,14 @@ describe('loadConfig: flags as commander parses them', () => {
   it('takes --tls-cert and --tls-key as file paths', () => {
     const config = fromArgv(['--tls-cert', 'cert.pem', '--tls-key', 'key.pem']);
     assert.deepEqual([config.tlsCert, config.tlsKey], ['cert.pem', 'key.pem']);
+  });
+
+  it('turns the console off with --no-console and on with --console, over the environment', () => {
+    assert.equal(fromArgv(['--no-console'], { HERALD_CONSOLE: 'true' }).console, false);
+    assert.equal(fromArgv(['--console'], { HERALD_CONSOLE: 'false' }).console, true);
+    assert.equal(fromArgv([], { HERALD_CONSOLE: 'false' }).console, false);
+    const config = fromArgv(['--console-token', 'a-token-of-16-chars', '--console-rows', '50']);
+    assert.deepEqual([config.consoleToken, config.consoleRows], ['a-token-of-16-chars', 50]);
   });
 
   it('refuses a port flag that is not an integer, naming the flag', () => {
