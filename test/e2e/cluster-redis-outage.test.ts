@@ -10,7 +10,6 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { killAll } from '../helpers/cli.js';
 import { Cluster, WARN_LEVEL, eventually, type ClusterNode } from '../helpers/cluster.js';
 import {
@@ -23,6 +22,7 @@ import {
 import { AuthClients } from '../helpers/auth.js';
 import { RawClients } from '../helpers/ws-client.js';
 import { REDIS_URL, RedisServer, hasRedisServer, inspector, removeKeys } from '../helpers/redis.js';
+import { RedisRelay } from '../helpers/redis-relay.js';
 import { get } from '../helpers/rest.js';
 
 const LOST = 'Redis connection lost';
@@ -208,64 +208,15 @@ describe(
   },
 );
 
-/** A TCP relay to Redis that can be cut (connections dropped, new ones refused) and mended. */
-class Relay {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  #open = true;
-
-  private constructor(target: URL) {
-    this.#server = createServer((client) => {
-      if (!this.#open) return client.destroy();
-      const upstream = connect(Number(target.port), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('error', () => socket.destroy());
-        socket.on('close', () => {
-          this.#sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-  }
-
-  static async start(url: string): Promise<Relay> {
-    const relay = new Relay(new URL(url));
-    await new Promise<void>((resolve) => relay.#server.listen(0, '127.0.0.1', resolve));
-    return relay;
-  }
-
-  get url(): string {
-    const { port } = this.#server.address() as { port: number };
-    return `redis://127.0.0.1:${port}`;
-  }
-
-  cut(): void {
-    this.#open = false;
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  mend(): void {
-    this.#open = true;
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise((resolve) => this.#server.close(resolve));
-  }
-}
-
 describe('a cluster cut from a Redis that keeps its data', () => {
-  let relay: Relay;
+  let relay: RedisRelay;
   let cluster: Cluster;
   let A: ClusterNode;
   let B: ClusterNode;
   const groups: Array<PusherJsClients | AuthClients> = [];
 
   before(async () => {
-    relay = await Relay.start(REDIS_URL);
+    relay = await RedisRelay.start(REDIS_URL);
     // A node timeout far longer than the cut: nobody is taken for dead. Debug logs show when a
     // node has handled a disconnect it could not record.
     cluster = await Cluster.start({

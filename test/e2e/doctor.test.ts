@@ -7,13 +7,14 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHerald, type TestHerald } from '../../src/testing/index.js';
 import { freePorts, killAll, runHerald } from '../helpers/cli.js';
 import { RecordingLog } from '../helpers/recording-log.js';
 import { REDIS_URL, removeKeys, testPrefix } from '../helpers/redis.js';
+import { RedisRelay } from '../helpers/redis-relay.js';
 
 const app = { id: '42', key: 'doctor-key', secret: 'doctor-secret-0123' };
 const dir = mkdtempSync(join(tmpdir(), 'herald-doctor-'));
@@ -196,7 +197,7 @@ describe('herald doctor against a server that is not there or not well', () => {
   });
 
   it('not ready: /ready is 503 while the server cannot reach Redis, with the fix', async () => {
-    const relay = await Relay.start(REDIS_URL);
+    const relay = await RedisRelay.start(REDIS_URL);
     const log = new RecordingLog();
     const prefix = testPrefix('doctor');
     const cut = await startHerald(
@@ -226,50 +227,3 @@ describe('herald doctor against a server that is not there or not well', () => {
     assert.equal(run.stdout, '');
   });
 });
-
-/** A TCP relay to Redis that can be cut: its connections dropped and new ones refused. */
-class Relay {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  #closed: Promise<void> = Promise.resolve();
-
-  private constructor(target: URL) {
-    this.#server = createServer((client) => {
-      const upstream = connect(Number(target.port), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('error', () => socket.destroy());
-        socket.on('close', () => {
-          this.#sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-  }
-
-  static async start(url: string): Promise<Relay> {
-    const relay = new Relay(new URL(url));
-    await new Promise<void>((resolve) => relay.#server.listen(0, '127.0.0.1', resolve));
-    return relay;
-  }
-
-  get url(): string {
-    const { port } = this.#server.address() as { port: number };
-    return `redis://127.0.0.1:${port}`;
-  }
-
-  /** Stops listening (new connections are refused) and drops the open ones. */
-  cut(): void {
-    if (this.#server.listening) {
-      this.#closed = new Promise((resolve) => this.#server.close(() => resolve()));
-    }
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await this.#closed;
-  }
-}

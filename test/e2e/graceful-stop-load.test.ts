@@ -6,9 +6,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import PusherServer from 'pusher';
 import { WebSocket } from 'ws';
-import { killAll, spawnHerald } from '../helpers/cli.js';
+import { DEFAULT_APP, defaultAppSdk, killAll, spawnHerald } from '../helpers/cli.js';
 import { renderQuery, signedPairs } from '../helpers/rest.js';
 
 const SUBSCRIBERS = 200;
@@ -59,13 +58,7 @@ describe('a graceful stop under load', () => {
     for (let i = 0; i < SUBSCRIBERS; i += 50) {
       subscribers.push(...(await Promise.all(Array.from({ length: 50 }, () => subscriber(url)))));
     }
-    const sdk = new PusherServer({
-      appId: 'app-id',
-      key: 'app-key',
-      secret: 'app-secret',
-      host: api.host,
-      port: String(api.port),
-    });
+    const sdk = defaultAppSdk(api);
 
     const acknowledged: number[] = [];
     let signalled = false;
@@ -116,7 +109,7 @@ describe('a graceful stop under load', () => {
     const watcher = await subscriber(url);
     const target = {
       url: `http://${api.host}:${api.port}`,
-      app: { id: 'app-id', key: 'app-key', secret: 'app-secret' },
+      app: DEFAULT_APP,
     };
     const path = '/apps/app-id/events';
     const body = JSON.stringify({ name: 'n', channel: 'load', data: JSON.stringify({ n: 7 }) });

@@ -10,9 +10,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import PusherServer from 'pusher';
 import { WebSocket } from 'ws';
-import { killAll, spawnHerald } from '../helpers/cli.js';
+import { DEFAULT_APP, defaultAppSdk, killAll, spawnHerald } from '../helpers/cli.js';
 import { eventually } from '../helpers/cluster.js';
 import { get } from '../helpers/rest.js';
 import { RawClient } from '../helpers/ws-client.js';
@@ -67,13 +66,7 @@ describe('a client that stops reading', () => {
       try {
         const { websocket, api } = await herald.started();
         const url = `ws://${websocket.host}:${websocket.port}/app/app-key?protocol=7`;
-        const sdk = new PusherServer({
-          appId: 'app-id',
-          key: 'app-key',
-          secret: 'app-secret',
-          host: api.host,
-          port: String(api.port),
-        });
+        const sdk = defaultAppSdk(api);
         for (let i = 0; i < READERS; i += 100) {
           readers.push(...(await Promise.all(Array.from({ length: 100 }, () => reader(url)))));
         }
@@ -89,7 +82,7 @@ describe('a client that stops reading', () => {
         const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);
         const target = {
           url: `http://${api.host}:${api.port}`,
-          app: { id: 'app-id', key: 'app-key', secret: 'app-secret' },
+          app: DEFAULT_APP,
         };
         const bulkGone = async () => {
           const response = await get(target, '/channels/bulk');

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import PusherServer from 'pusher';
 import { fileURLToPath } from 'node:url';
 
 // From dist/test/helpers/ to the package root.
@@ -179,4 +180,18 @@ export async function freePorts(count: number): Promise<number[]> {
   const ports = servers.map((server) => (server.address() as { port: number }).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
+}
+
+/** The credentials of the app `herald start` serves when given none. */
+export const DEFAULT_APP = { id: 'app-id', key: 'app-key', secret: 'app-secret' } as const;
+
+/** The `pusher` SDK for that app, pointed at `api`. */
+export function defaultAppSdk(api: Address): PusherServer {
+  return new PusherServer({
+    appId: DEFAULT_APP.id,
+    key: DEFAULT_APP.key,
+    secret: DEFAULT_APP.secret,
+    host: api.host,
+    port: String(api.port),
+  });
 }
