@@ -17,6 +17,7 @@ import { attachMetrics } from './observability/metrics.js';
 import { memoryScaling, type Scaling } from './scaling/memory/index.js';
 import { MemoryNodeRegistry } from './scaling/memory/memory-node-registry.js';
 import type { NodeRegistry } from './scaling/node-registry.js';
+import { startNodeUpkeep } from './scaling/node-upkeep.js';
 import { redisScaling } from './scaling/redis/index.js';
 import { close, listen, type BoundListener, type Listener } from './transport/http-server.js';
 import { readTlsCredentials, type TlsCredentials } from './transport/tls.js';
@@ -255,40 +256,7 @@ export function createHerald(options: HeraldOptions = {}, deps: HeraldDeps = {})
     }
     const timers: NodeJS.Timeout[] = [setInterval(() => hub.sweep(), SWEEP_INTERVAL_MS)];
     if (config.adapter === 'redis') {
-      const nodeTimeoutMs = config.nodeTimeout * 1000;
-      // A lapsed liveness means the stores may have lost this node's state (Redis restarted
-      // empty, or the others reaped it): record it again.
-      const heartbeat = () =>
-        registry.heartbeat().then(
-          (lapsed) => (lapsed ? hub.reregister() : undefined),
-          (error: unknown) => log.debug({ err: error }, 'heartbeat failed'),
-        );
-      const reap = () =>
-        registry.reapDeadNodes().then(
-          (reaped) => {
-            for (const orphans of reaped) {
-              log.info({ node: orphans.nodeId }, 'removed the state of a dead node');
-              hub.announceOrphans(orphans);
-            }
-          },
-          (error: unknown) => log.debug({ err: error }, 'reaping dead nodes failed'),
-        );
-      // Back from an outage: what this node recorded meanwhile failed, whether or not Redis
-      // kept its data.
-      registry.onReadyChange((ready) => {
-        if (!ready) return;
-        // Leaves that failed meanwhile are replayed (reconcile), then every holding is
-        // recorded again (joins are idempotent).
-        void heartbeat()
-          .then(() => registry.reconcile(hub.holdings()))
-          .then((orphans) => hub.announceOrphans(orphans))
-          .then(() => hub.reregister())
-          .catch((error: unknown) =>
-            log.debug({ err: error }, 'reconciling after an outage failed'),
-          );
-      });
-      timers.push(setInterval(heartbeat, nodeTimeoutMs / 3), setInterval(reap, nodeTimeoutMs / 2));
-      void reap();
+      timers.push(...startNodeUpkeep(registry, hub, log, config.nodeTimeout * 1000));
     }
     for (const timer of timers) timer.unref();
     return { scaling, hub, websocket, bound, timers, state, inFlight };
