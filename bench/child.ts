@@ -22,6 +22,13 @@ export interface ChildStats {
   readonly loopActiveMs: number;
   readonly loopIdleMs: number;
   readonly rssBytes: number;
+  /** V8 heap in use (`process.memoryUsage().heapUsed`). */
+  readonly heapUsedBytes: number;
+  /**
+   * What keeps the event loop alive, counted by kind (`process.getActiveResourcesInfo()`):
+   * `TCPSocketWrap`, `TCPServerWrap`, `Timeout`… Unref'd handles and timers are not listed.
+   */
+  readonly activeResources: Readonly<Record<string, number>>;
   /**
    * Write system calls so far (`syscw` of /proc/self/io; Linux only, else undefined). Frames per
    * write shows how well a server batches: each write is a trip through the kernel's TCP stack,
@@ -30,7 +37,8 @@ export interface ChildStats {
   readonly writeCalls: number | undefined;
 }
 
-export type ToChild = { readonly type: 'stats' } | { readonly type: 'stop' };
+/** `gc`: collect garbage before measuring (needs `--expose-gc` on the child, else ignored). */
+export type ToChild = { readonly type: 'stats'; readonly gc?: boolean } | { readonly type: 'stop' };
 
 export type FromChild =
   | { readonly type: 'ready'; readonly port: number; readonly app?: ServerHandle['app'] }
@@ -45,14 +53,24 @@ function writeCalls(): number | undefined {
   }
 }
 
-function stats(): ChildStats {
+function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+function stats(gc: boolean): ChildStats {
+  if (gc) (globalThis as { gc?: () => void }).gc?.();
   const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
   const loop = performance.eventLoopUtilization();
   return {
     cpuMicros: cpu.user + cpu.system,
     loopActiveMs: loop.active,
     loopIdleMs: loop.idle,
-    rssBytes: process.memoryUsage.rss(),
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    activeResources: activeResources(),
     writeCalls: writeCalls(),
   };
 }
@@ -76,7 +94,7 @@ export function serveChild(start: () => Promise<ServerHandle>): void {
         });
       };
       process.on('message', (message: ToChild) => {
-        if (message.type === 'stats') reply({ type: 'stats', ...stats() });
+        if (message.type === 'stats') reply({ type: 'stats', ...stats(message.gc === true) });
         else if (message.type === 'stop') stop();
       });
       // The bench died or was interrupted: nobody will ever ask us to stop.

@@ -45,7 +45,14 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-function number(name: string, raw: string | undefined, fallback: number, min: number, max: number) {
+/** `raw` as a number from `min` to `max`, `fallback` when absent; a {@link UsageError} else. */
+export function number(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+) {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min || value > max) {

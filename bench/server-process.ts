@@ -105,7 +105,8 @@ export class ServerProcess {
     return this.#child.pid!;
   }
 
-  stats(): Promise<ChildStats> {
+  /** The child's counters; `gc` collects garbage first (start the child with `--expose-gc`). */
+  stats({ gc = false }: { gc?: boolean } = {}): Promise<ChildStats> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${this.kind} server did not answer a stats request`)),
@@ -115,7 +116,7 @@ export class ServerProcess {
         clearTimeout(timer);
         resolve(stats);
       });
-      this.#send({ type: 'stats' }, (error) => {
+      this.#send({ type: 'stats', gc }, (error) => {
         clearTimeout(timer);
         reject(new Error(`${this.kind} server is gone: ${error.message}`));
       });
