@@ -5,6 +5,11 @@
  * once, frame it once, and write the same bytes to every socket, corked until the end of the
  * event-loop turn so a burst leaves in one `writev` per socket. herald's ratio against it is the
  * price of its protocol work.
+ *
+ * With `--idle` it is instead the least a Pusher server keeps for an idle subscribed connection
+ * (the idle-memory bench): `ws`'s socket, a `pusher:connection_established` frame, a parsed
+ * `pusher:subscribe` answered with `subscription_succeeded`, and the socket in a
+ * `Map<channel, Set<socket>>`. Nothing else: no per-socket state, closures or timers.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -63,6 +68,62 @@ function publish(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+/** `--idle` mode: channel → its subscribed sockets, the only state kept. */
+const channels = new Map<string, Set<ws.WebSocket>>();
+let socketCount = 0;
+
+// Shared listeners called with the socket as `this`: no closure per connection.
+function onSubscribe(this: ws.WebSocket, data: Buffer): void {
+  const frame = JSON.parse(data.toString('utf8')) as {
+    event?: unknown;
+    data?: { channel?: unknown };
+  };
+  const channel = frame.data?.channel;
+  if (frame.event !== 'pusher:subscribe' || typeof channel !== 'string') return;
+  let subscribers = channels.get(channel);
+  if (subscribers === undefined) channels.set(channel, (subscribers = new Set()));
+  subscribers.add(this);
+  this.send(
+    JSON.stringify({ event: 'pusher_internal:subscription_succeeded', channel, data: '{}' }),
+  );
+}
+
+function onIdleClose(this: ws.WebSocket): void {
+  // Scanning every channel spares the socket a list of its own; there are few channels here.
+  for (const [channel, subscribers] of channels) {
+    if (subscribers.delete(this) && subscribers.size === 0) channels.delete(channel);
+  }
+}
+
+function onIdleError(this: ws.WebSocket): void {
+  this.terminate();
+}
+
+function acceptIdle(client: ws.WebSocket): void {
+  client.on('error', onIdleError);
+  client.on('message', onSubscribe);
+  client.on('close', onIdleClose);
+  socketCount += 1;
+  const established = JSON.stringify({
+    socket_id: `${process.pid}.${socketCount}`,
+    activity_timeout: 120,
+  });
+  client.send(JSON.stringify({ event: 'pusher:connection_established', data: established }));
+}
+
+function acceptFanout(client: ws.WebSocket): void {
+  const raw = (client as unknown as { _socket: RawSocket })._socket;
+  clients.add(client);
+  sockets.add(raw);
+  client.on('error', () => client.terminate());
+  client.on('close', () => {
+    clients.delete(client);
+    sockets.delete(raw);
+  });
+}
+
+const idle = process.argv.includes('--idle');
+
 serveChild(async () => {
   const wss = new WebSocketServer({
     noServer: true,
@@ -74,16 +135,7 @@ serveChild(async () => {
     res.writeHead(404).end();
   });
   server.on('upgrade', (req, socket, head) => {
-    wss.handleUpgrade(req, socket, head, (client) => {
-      const raw = (client as unknown as { _socket: RawSocket })._socket;
-      clients.add(client);
-      sockets.add(raw);
-      client.on('error', () => client.terminate());
-      client.on('close', () => {
-        clients.delete(client);
-        sockets.delete(raw);
-      });
-    });
+    wss.handleUpgrade(req, socket, head, idle ? acceptIdle : acceptFanout);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -94,6 +146,9 @@ serveChild(async () => {
         server.closeAllConnections();
         // Upgraded sockets are no longer the HTTP server's: cut the ones still open.
         for (const client of clients) client.terminate();
+        for (const subscribers of channels.values()) {
+          for (const client of subscribers) client.terminate();
+        }
       }),
   };
 });

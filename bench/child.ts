@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 export interface ServerHandle {
   readonly port: number;
@@ -37,12 +38,34 @@ export interface ChildStats {
   readonly writeCalls: number | undefined;
 }
 
-/** `gc`: collect garbage before measuring (needs `--expose-gc` on the child, else ignored). */
-export type ToChild = { readonly type: 'stats'; readonly gc?: boolean } | { readonly type: 'stop' };
+/** The process's memory at one moment, in bytes (`process.memoryUsage()`). */
+export interface ChildMemory {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
+  /**
+   * Resident pages of the V8 heap that hold no live object: the young generation (empty after
+   * a full GC) and free space in the old one. Their amount follows the allocation history (V8
+   * grows the young generation up to 32 MiB under a burst of allocations), not what is kept.
+   */
+  readonly heapFreeResidentBytes: number;
+  /** Memory of C++ objects bound to JS ones, `ArrayBuffer`s (and so Buffers) included. */
+  readonly externalBytes: number;
+  /** True when a full garbage collection ran just before (the child has `--expose-gc`). */
+  readonly collected: boolean;
+}
+
+export type ToChild =
+  /** `gc`: collect garbage before measuring (needs `--expose-gc` on the child, else ignored). */
+  | { readonly type: 'stats'; readonly gc?: boolean }
+  | { readonly type: 'stop' }
+  /** A memory reading; `heapSnapshot`: also write a V8 heap snapshot to that path, after it. */
+  | { readonly type: 'memory'; readonly heapSnapshot?: string };
 
 export type FromChild =
   | { readonly type: 'ready'; readonly port: number; readonly app?: ServerHandle['app'] }
-  | ({ readonly type: 'stats' } & ChildStats);
+  | ({ readonly type: 'stats' } & ChildStats)
+  | ({ readonly type: 'memory' } & ChildMemory);
 
 function writeCalls(): number | undefined {
   try {
@@ -62,17 +85,39 @@ function activeResources(): Record<string, number> {
 function stats(gc: boolean): ChildStats {
   if (gc) (globalThis as { gc?: () => void }).gc?.();
   const cpu = process.cpuUsage();
-  const memory = process.memoryUsage();
   const loop = performance.eventLoopUtilization();
+  const usage = process.memoryUsage();
   return {
     cpuMicros: cpu.user + cpu.system,
     loopActiveMs: loop.active,
     loopIdleMs: loop.idle,
-    rssBytes: memory.rss,
-    heapUsedBytes: memory.heapUsed,
+    rssBytes: usage.rss,
+    heapUsedBytes: usage.heapUsed,
     activeResources: activeResources(),
     writeCalls: writeCalls(),
   };
+}
+
+/** Collects garbage first when it can, so the heap holds only what is still reachable. */
+function memory(heapSnapshot: string | undefined): ChildMemory {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const usage = process.memoryUsage();
+  let heapFreeResidentBytes = 0;
+  for (const space of getHeapSpaceStatistics()) {
+    heapFreeResidentBytes += Math.max(0, space.physical_space_size - space.space_used_size);
+  }
+  const reading = {
+    rssBytes: usage.rss,
+    heapUsedBytes: usage.heapUsed,
+    heapTotalBytes: usage.heapTotal,
+    heapFreeResidentBytes,
+    externalBytes: usage.external,
+    collected: gc !== undefined,
+  };
+  // After the reading: the snapshot's own allocations must not count in it.
+  if (heapSnapshot !== undefined) writeHeapSnapshot(heapSnapshot);
+  return reading;
 }
 
 /**
@@ -95,7 +140,9 @@ export function serveChild(start: () => Promise<ServerHandle>): void {
       };
       process.on('message', (message: ToChild) => {
         if (message.type === 'stats') reply({ type: 'stats', ...stats(message.gc === true) });
-        else if (message.type === 'stop') stop();
+        else if (message.type === 'memory') {
+          reply({ type: 'memory', ...memory(message.heapSnapshot) });
+        } else if (message.type === 'stop') stop();
       });
       // The bench died or was interrupted: nobody will ever ask us to stop.
       process.on('disconnect', stop);

@@ -45,14 +45,14 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** `raw` as a number from `min` to `max`, `fallback` when absent; a {@link UsageError} else. */
+/** The value of `--name` (or its variable), or `fallback`; a {@link UsageError} unless within [min, max]. */
 export function number(
   name: string,
   raw: string | undefined,
   fallback: number,
   min: number,
   max: number,
-) {
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min || value > max) {

@@ -1,10 +1,10 @@
 /**
  * The bench side of a server process: fork the compiled server file, wait for its port, ask it
- * for CPU and event-loop counters, stop it. Every live child is tracked so an error or Ctrl-C in
- * the bench still stops each one by its PID.
+ * for CPU and event-loop counters or a memory reading, stop it. Every live child is tracked so
+ * an error or Ctrl-C in the bench still stops each one by its PID.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { ChildStats, FromChild, ServerHandle, ToChild } from './child.js';
+import type { ChildMemory, ChildStats, FromChild, ServerHandle, ToChild } from './child.js';
 
 export type ServerKind = 'baseline' | 'herald';
 
@@ -27,6 +27,8 @@ export function killAll(): void {
 
 const READY_TIMEOUT_MS = 15_000;
 const STATS_TIMEOUT_MS = 5_000;
+/** A heap snapshot of a process holding thousands of sockets takes seconds on a busy machine. */
+const SNAPSHOT_TIMEOUT_MS = 120_000;
 
 export class ServerProcess {
   readonly kind: ServerKind;
@@ -35,6 +37,7 @@ export class ServerProcess {
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
   #pendingStats: Array<(stats: ChildStats) => void> = [];
+  #pendingMemory: Array<(memory: ChildMemory) => void> = [];
 
   private constructor(
     kind: ServerKind,
@@ -49,6 +52,7 @@ export class ServerProcess {
     this.app = ready.app;
     child.on('message', (message: FromChild) => {
       if (message.type === 'stats') this.#pendingStats.shift()?.(message);
+      else if (message.type === 'memory') this.#pendingMemory.shift()?.(message);
     });
   }
 
@@ -107,16 +111,32 @@ export class ServerProcess {
 
   /** The child's counters; `gc` collects garbage first (start the child with `--expose-gc`). */
   stats({ gc = false }: { gc?: boolean } = {}): Promise<ChildStats> {
+    return this.#ask({ type: 'stats', gc }, this.#pendingStats, STATS_TIMEOUT_MS);
+  }
+
+  /**
+   * The child's memory, after a full garbage collection if it was started with `--expose-gc`.
+   * With `heapSnapshot`, the child then writes a V8 heap snapshot to that path.
+   */
+  memory(heapSnapshot?: string): Promise<ChildMemory> {
+    const message: ToChild =
+      heapSnapshot === undefined ? { type: 'memory' } : { type: 'memory', heapSnapshot };
+    const timeoutMs = heapSnapshot === undefined ? STATS_TIMEOUT_MS : SNAPSHOT_TIMEOUT_MS;
+    return this.#ask(message, this.#pendingMemory, timeoutMs);
+  }
+
+  /** One request, answered in order: the child replies to requests of a type one at a time. */
+  #ask<T>(message: ToChild, pending: Array<(answer: T) => void>, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${this.kind} server did not answer a stats request`)),
-        STATS_TIMEOUT_MS,
+        () => reject(new Error(`${this.kind} server did not answer a ${message.type} request`)),
+        timeoutMs,
       );
-      this.#pendingStats.push((stats) => {
+      pending.push((answer) => {
         clearTimeout(timer);
-        resolve(stats);
+        resolve(answer);
       });
-      this.#send({ type: 'stats', gc }, (error) => {
+      this.#send(message, (error) => {
         clearTimeout(timer);
         reject(new Error(`${this.kind} server is gone: ${error.message}`));
       });

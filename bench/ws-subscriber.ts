@@ -26,15 +26,15 @@ export interface SubscriberTarget {
   readonly path: string;
   /** Do the Pusher handshake: await `connection_established`, subscribe, await success. */
   readonly pusher: boolean;
+  /** The channel the Pusher handshake subscribes to (default: the bench channel). */
+  readonly channel?: string;
 }
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const Opcode = { text: 1, close: 8, ping: 9, pong: 10 } as const;
 
-const subscribeFrame = JSON.stringify({
-  event: 'pusher:subscribe',
-  data: { auth: '', channel: benchChannel },
-});
+const subscribeFrame = (channel: string) =>
+  JSON.stringify({ event: 'pusher:subscribe', data: { auth: '', channel } });
 const pongFrame = JSON.stringify({ event: 'pusher:pong', data: {} });
 
 /** A final, masked client frame (RFC 6455 §5.3 requires masking from clients). */
@@ -259,7 +259,9 @@ export class WsSubscriber {
   #control(text: string): void {
     const frame = JSON.parse(text) as { event?: string };
     if (this.#ready !== undefined && this.#target.pusher) {
-      if (frame.event === 'pusher:connection_established') return this.#sendText(subscribeFrame);
+      if (frame.event === 'pusher:connection_established') {
+        return this.#sendText(subscribeFrame(this.#target.channel ?? benchChannel));
+      }
       if (frame.event === 'pusher_internal:subscription_succeeded') return this.#ready();
     }
     // herald probes a silent connection after its activity timeout (PROTOCOL.md §1.5).

@@ -68,7 +68,7 @@ export class Channels {
       return;
     }
     // A duplicate subscribe is answered again and changes nothing (§2.3, §11).
-    if (connection.channels.has(channel)) {
+    if (connection.subscribedTo(channel)) {
       connection.send(subscriptionSucceededFrame(channel));
       return;
     }
@@ -94,12 +94,12 @@ export class Channels {
     }
     routed.then(
       () => {
-        if (connection.open && connection.channels.has(channel)) confirm();
+        if (connection.open && connection.subscribedTo(channel)) confirm();
       },
       (error: unknown) => {
         this.#deps.log.error({ err: error, channel }, 'broker subscribe failed');
         // Delivery from this node still works; confirm rather than leave the client waiting.
-        if (connection.open && connection.channels.has(channel)) confirm();
+        if (connection.open && connection.subscribedTo(channel)) confirm();
       },
     );
   }
@@ -112,7 +112,7 @@ export class Channels {
       pending.cancelled = true;
       return;
     }
-    if (connection.channels.has(channel)) this.remove(connection, channel);
+    if (connection.subscribedTo(channel)) this.remove(connection, channel);
   }
 
   /** Removes one subscription and runs its consequences (broker, occupancy, presence, events). */
@@ -120,7 +120,7 @@ export class Channels {
     const { app, socketId } = connection;
     const channels = this.#apps.get(app.id);
     const subscribers = channels?.get(channel);
-    connection.channels.delete(channel);
+    connection.removeChannel(channel);
     if (subscribers === undefined || !subscribers.delete(connection)) return;
     if (subscribers.size === 0) {
       channels!.delete(channel);
@@ -217,7 +217,7 @@ export class Channels {
   #subscribePresence(connection: Connection, channel: string, member: MemberWire): void {
     const { app, socketId } = connection;
     const { presence, log } = this.#deps;
-    if (connection.channels.has(channel)) {
+    if (connection.subscribedTo(channel)) {
       // Duplicate: the current member list again, no state change (§2.3).
       presence.members(app.id, channel).then(
         (members) => connection.send(subscriptionSucceededFrame(channel, presenceData(members))),
@@ -347,7 +347,7 @@ export class Channels {
       }
     }
     subscribers.add(connection);
-    connection.channels.add(channel);
+    connection.addChannel(channel);
     const { index, lifecycle, log } = this.#deps;
     lifecycle.emit('subscribed', { appId: app.id, socketId, channel });
     index.join(app.id, channel, socketId).then(
@@ -376,7 +376,7 @@ export class Channels {
     const joins: Array<Promise<unknown>> = [];
     for (const connection of connections) {
       const { app, socketId } = connection;
-      for (const channel of connection.channels) {
+      for (const channel of connection.channelNames()) {
         joins.push(index.join(app.id, channel, socketId));
         const member = connection.presence?.get(channel);
         // The limit does not apply: these members were admitted before the state was lost.

@@ -57,7 +57,7 @@ export function acceptClientEvent(
       channel,
     );
   }
-  if (!connection.channels.has(channel)) {
+  if (!connection.subscribedTo(channel)) {
     throw new ProtocolError(
       `Cannot broadcast client event (connection not subscribed to channel ${channel})`,
       null,

@@ -44,8 +44,6 @@ export class Connection {
   readonly app: App;
   readonly socketId: string;
   readonly transport: Transport;
-  /** Channels this connection is subscribed to (successfully). */
-  readonly channels = new Set<string>();
   /** Clock time (ms) of the last frame received from the peer. */
   lastSeen: number;
   /** Clock time (ms) the unanswered liveness probe was sent; 0 when none is pending. */
@@ -61,6 +59,12 @@ export class Connection {
   clientEventCursor = 0;
   readonly #owner: ConnectionOwner;
   #open = true;
+  /**
+   * The channels this connection is subscribed to (successfully): the name alone while there is
+   * one, as for most connections, a Set from the second on. A Set costs 150 bytes even when it
+   * holds one name, and idle connections are the bulk of a server's memory.
+   */
+  #channels: string | Set<string> | undefined;
 
   constructor(
     owner: ConnectionOwner,
@@ -78,6 +82,44 @@ export class Connection {
 
   get open(): boolean {
     return this.#open;
+  }
+
+  /** Whether a subscription to `channel` succeeded and has not ended. */
+  subscribedTo(channel: string): boolean {
+    const channels = this.#channels;
+    return typeof channels === 'string' ? channels === channel : channels?.has(channel) === true;
+  }
+
+  get channelCount(): number {
+    const channels = this.#channels;
+    if (channels === undefined) return 0;
+    return typeof channels === 'string' ? 1 : channels.size;
+  }
+
+  /** The channels subscribed to, in a new array: subscriptions may end while it is walked. */
+  channelNames(): string[] {
+    const channels = this.#channels;
+    if (channels === undefined) return [];
+    return typeof channels === 'string' ? [channels] : [...channels];
+  }
+
+  /** Records a subscription; `Channels` records the other half, the channel's subscribers. */
+  addChannel(channel: string): void {
+    const channels = this.#channels;
+    if (channels === undefined || channels === channel) this.#channels = channel;
+    else if (typeof channels === 'string') this.#channels = new Set([channels, channel]);
+    else channels.add(channel);
+  }
+
+  /** False when the connection was not subscribed to `channel`. */
+  removeChannel(channel: string): boolean {
+    const channels = this.#channels;
+    if (typeof channels === 'string') {
+      if (channels !== channel) return false;
+      this.#channels = undefined;
+      return true;
+    }
+    return channels?.delete(channel) === true;
   }
 
   /** A text frame arrived (transport → core). */

@@ -182,7 +182,7 @@ export class Hub implements ConnectionOwner {
   release(connection: Connection, code: number, reason: string): void {
     const { app, socketId } = connection;
     this.#apps.get(app.id)?.bySocketId.delete(socketId);
-    for (const channel of connection.channels) this.channels.remove(connection, channel);
+    for (const channel of connection.channelNames()) this.channels.remove(connection, channel);
     this.users.release(connection);
     this.#deps.lifecycle.emit('connection_closed', { appId: app.id, socketId, code, reason });
   }
@@ -281,13 +281,11 @@ export class Hub implements ConnectionOwner {
     const presence: Array<Holdings['presence'][number]> = [];
     const users: Array<Holdings['users'][number]> = [];
     for (const [appId, local] of this.#apps) {
-      for (const {
-        socketId,
-        channels: subscribed,
-        presence: members,
-        user,
-      } of local.bySocketId.values()) {
-        for (const channel of subscribed) channels.push({ appId, channel, socketId });
+      for (const connection of local.bySocketId.values()) {
+        const { socketId, presence: members, user } = connection;
+        for (const channel of connection.channelNames()) {
+          channels.push({ appId, channel, socketId });
+        }
         for (const [channel, member] of members ?? []) {
           presence.push({ appId, channel, socketId, userId: member.userId });
         }
@@ -414,8 +412,8 @@ export class Hub implements ConnectionOwner {
     for (const [id, local] of this.#apps) {
       if (appId !== undefined && id !== appId) continue;
       for (const connection of local.bySocketId.values()) {
-        const { socketId, channels, user } = connection;
-        found.push({ appId: id, socketId, channels: [...channels], userId: user?.id });
+        const { socketId, user } = connection;
+        found.push({ appId: id, socketId, channels: connection.channelNames(), userId: user?.id });
       }
     }
     return found;

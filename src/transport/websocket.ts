@@ -10,7 +10,9 @@
  *   starts itself after a protocol error (only the latter is announced with `pusher:error`).
  * Writing around `ws`'s Sender is safe because herald never compresses (`perMessageDeflate` off)
  * and never sends Blobs, so the Sender never queues and its writes and ours share one ordered
- * stream.
+ * stream. One Node internal is relied on too, and tested there: an EventEmitter whose `_events`
+ * is undefined creates its listener dictionary when a first listener is added, so a socket
+ * nobody listens to needs none.
  */
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
@@ -46,7 +48,11 @@ export const textFrameEncoder: FrameEncoder<Buffer> = {
 /** What every socket of one transport shares: one pointer per socket instead of closures. */
 interface SocketHost {
   readonly clock: Clock;
-  readonly sockets: Set<HeraldSocket>;
+  /**
+   * Sockets whose close has begun and not finished: what a drain waits for. Open sockets are
+   * not listed here; the hub's registry of connections already lists them once.
+   */
+  readonly closing: Set<HeraldSocket>;
   readonly maxSendBufferBytes: number;
 }
 
@@ -75,6 +81,12 @@ function uncorkAll(): void {
 export class HeraldSocket extends WebSocket implements Transport {
   connection: Connection | undefined;
   host: SocketHost | undefined;
+  /**
+   * EventEmitter's listener dictionary, which it creates on demand while this is undefined. The
+   * transport's own handlers need none (see {@link emit}); the empty one every EventEmitter
+   * starts with costs each socket about 180 bytes.
+   */
+  private _events: unknown = undefined;
   #corkedTurn = 0;
   /** Set once the unsent bytes passed their cap: the 4100 close is under way. */
   #closingOverCapacity = false;
@@ -122,11 +134,51 @@ export class HeraldSocket extends WebSocket implements Transport {
   }
 
   /**
+   * `ws` reports what it reads by emitting events on the socket; the transport handles them
+   * here, before any listener. Listeners of its own would give every socket a listener
+   * dictionary (280 bytes for these five events, the largest part of what herald kept per idle
+   * connection beyond `ws`'s own objects). Listeners added with `on` still run, after.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    switch (event) {
+      case 'message':
+        this.#message(args[0] as Buffer, args[1] as boolean);
+        break;
+      case 'ping':
+      case 'pong':
+        this.connection?.alive(this.host!.clock.now());
+        break;
+      case 'close':
+        this.host?.closing.delete(this);
+        this.connection?.closed(args[0] as number, (args[1] as Buffer).toString('utf8'));
+        break;
+      case 'error':
+        // `ws` closes the socket itself after a protocol error and then emits 'close'; the
+        // error is handled by that and must not be thrown as an unhandled 'error' event.
+        if (this.listenerCount('error') === 0) return true;
+        break;
+    }
+    return super.emit(event, ...args);
+  }
+
+  #message(data: Buffer, isBinary: boolean): void {
+    const connection = this.connection;
+    if (connection === undefined) return;
+    const now = this.host!.clock.now();
+    if (isBinary) connection.receiveBinary(now);
+    else connection.receive(data.toString('utf8'), now);
+  }
+
+  /**
    * Every close `ws` starts on its own (1009 message too big, 1007 invalid UTF-8, 1002 bad
    * framing) is preceded by a `pusher:error`, like the closes the core starts (§1.7). The core
    * marks its connection closed before closing, so its own closes are not announced twice.
+   * Every close passes here (the core's, `ws`'s own, the echo of a peer's), so the socket is
+   * listed as closing until `ws` emits 'close'.
    */
   override close(code?: number, data?: string | Buffer): void {
+    // A closed socket emits no further 'close' to unlist it.
+    if (this.readyState !== WebSocket.CLOSED) this.host?.closing.add(this);
     const echo = (this as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived;
     if (
       this.connection?.open === true &&
@@ -141,32 +193,6 @@ export class HeraldSocket extends WebSocket implements Transport {
     }
     super.close(code, data);
   }
-}
-
-// Listeners are shared functions called with the socket as `this`: no closure per connection.
-function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-  const socket = this as HeraldSocket;
-  const connection = socket.connection;
-  if (connection === undefined) return;
-  const now = socket.host!.clock.now();
-  if (isBinary) connection.receiveBinary(now);
-  else connection.receive(data.toString('utf8'), now);
-}
-
-function onAlive(this: WebSocket): void {
-  const socket = this as HeraldSocket;
-  socket.connection?.alive(socket.host!.clock.now());
-}
-
-function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  const socket = this as HeraldSocket;
-  socket.host?.sockets.delete(socket);
-  socket.connection?.closed(code, reason.toString('utf8'));
-}
-
-function onError(): void {
-  // `ws` closes the socket itself after a protocol error and then emits 'close'; this listener
-  // only keeps the error from being thrown as an unhandled 'error' event.
 }
 
 export interface WebSocketTransportOptions {
@@ -187,7 +213,7 @@ export class WebSocketTransport {
     this.#hub = hub;
     this.#host = {
       clock,
-      sockets: new Set(),
+      closing: new Set(),
       maxSendBufferBytes: options.maxSendBufferBytes ?? 1_048_576,
     };
     this.#server = new WebSocketServer({
@@ -203,24 +229,21 @@ export class WebSocketTransport {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#server.handleUpgrade(request, socket, head, (ws) => {
       const heraldSocket = ws as HeraldSocket;
-      heraldSocket.on('error', onError);
       // Before open: the hub writes connection_established (or the refusal) through it at once.
       heraldSocket.host = this.#host;
       const url = new URL(request.url ?? '/', 'http://localhost');
       const connection = this.#hub.open(url.pathname, url.searchParams, heraldSocket);
       if (connection === undefined) return;
       heraldSocket.connection = connection;
-      this.#host.sockets.add(heraldSocket);
-      heraldSocket.on('message', onMessage);
-      heraldSocket.on('pong', onAlive);
-      heraldSocket.on('ping', onAlive);
-      heraldSocket.on('close', onClose);
     });
   }
 
-  /** Resolves when every socket has closed, or cuts the rest at `deadline` (ms from now). */
+  /**
+   * Resolves when every socket being closed has closed, or cuts the rest at `deadline` (ms from
+   * now). Called after the hub closed every connection, so that is every socket.
+   */
   async drain(deadlineMs: number): Promise<void> {
-    const { sockets } = this.#host;
+    const sockets = this.#host.closing;
     if (sockets.size === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -237,8 +260,8 @@ export class WebSocketTransport {
     });
   }
 
-  /** Open sockets, including those whose connection the core already closed. */
-  get size(): number {
-    return this.#host.sockets.size;
+  /** Sockets whose close has begun and not finished. */
+  get closing(): number {
+    return this.#host.closing.size;
   }
 }

@@ -44,7 +44,7 @@ describe('subscribe: public', () => {
     assert.deepEqual(transport.texts, [
       '{"event":"pusher_internal:subscription_succeeded","channel":"my-channel","data":"{}"}',
     ]);
-    assert.ok(connection.channels.has('my-channel'));
+    assert.ok(connection.subscribedTo('my-channel'));
   });
 
   test('an irrelevant auth on a public channel is ignored', () => {
@@ -82,7 +82,7 @@ describe('subscribe: private and encrypted', () => {
       const auth = signToken(t.app, channelStringToSign(connection.socketId, channel));
       t.receive(connection, subscribe(channel, auth));
       assertSucceeded(transport.parsed[0], channel);
-      assert.ok(connection.channels.has(channel));
+      assert.ok(connection.subscribedTo(channel));
     });
   }
 
@@ -131,7 +131,7 @@ describe('subscribe: private and encrypted', () => {
       assertSubscriptionError(transport.last, channel, { type: 'AuthError', status: 401, error });
     }
     assert.equal(transport.closed, false);
-    assert.equal(connection.channels.size, 0);
+    assert.equal(connection.channelCount, 0);
     assert.equal(t.names().filter((n) => n === 'subscription_failed').length, cases.length);
     assert.equal(t.names().includes('subscribed'), false);
     // The connection still works.
@@ -194,7 +194,7 @@ describe('subscribe: invalid names', () => {
         error: `Invalid channel name: ${channel}`,
       });
       assert.equal(transport.closed, false);
-      assert.equal(connection.channels.size, 0);
+      assert.equal(connection.channelCount, 0);
     });
   }
 
@@ -272,7 +272,7 @@ describe('duplicate subscribe', () => {
     );
     t.receive(connection, subscribe('private-x', 'bad'));
     assert.equal(transport.last?.event, 'pusher:subscription_error');
-    assert.ok(connection.channels.has('private-x'));
+    assert.ok(connection.subscribedTo('private-x'));
     await flush();
     assert.equal(await t.hub.subscriptionCount(t.app.id, 'private-x'), 1);
   });
@@ -286,7 +286,7 @@ describe('unsubscribe', () => {
     transport.clear();
     t.receive(connection, { event: 'pusher:unsubscribe', data: { channel: 'news' } });
     assert.deepEqual(transport.frames, []);
-    assert.equal(connection.channels.has('news'), false);
+    assert.equal(connection.subscribedTo('news'), false);
     await t.hub.trigger(t.app, { name: 'e', data: 'd', channels: ['news'] });
     assert.deepEqual(transport.frames, []);
   });
@@ -322,6 +322,54 @@ describe('unsubscribe', () => {
     await flush();
     assert.equal(t.names().filter((n) => n === 'channel_vacated').length, 1);
     assert.equal(t.names().filter((n) => n === 'channel_occupied').length, 1);
+  });
+});
+
+describe('a connection’s own list of channels', () => {
+  test('one channel, then several, then none: membership, names and delivery agree', async () => {
+    const t = createTestHub();
+    const { transport, connection } = t.connect();
+    const deliveredTo = async () => {
+      transport.clear();
+      await t.hub.trigger(t.app, { name: 'e', data: 'd', channels: ['a', 'b', 'c'] });
+      return transport.parsed.map((frame) => frame.channel).sort();
+    };
+    t.receive(connection, subscribe('a'));
+    assert.deepEqual(connection.channelNames(), ['a']);
+    assert.equal(connection.subscribedTo('a'), true);
+    assert.equal(connection.subscribedTo('b'), false);
+    t.receive(connection, subscribe('b'));
+    t.receive(connection, subscribe('c'));
+    t.receive(connection, subscribe('b'));
+    assert.deepEqual(connection.channelNames(), ['a', 'b', 'c']);
+    assert.equal(connection.channelCount, 3);
+    assert.deepEqual(await deliveredTo(), ['a', 'b', 'c']);
+    t.receive(connection, { event: 'pusher:unsubscribe', data: { channel: 'a' } });
+    t.receive(connection, { event: 'pusher:unsubscribe', data: { channel: 'c' } });
+    assert.deepEqual(connection.channelNames(), ['b']);
+    assert.equal(connection.subscribedTo('a'), false);
+    assert.deepEqual(await deliveredTo(), ['b']);
+    t.receive(connection, { event: 'pusher:unsubscribe', data: { channel: 'b' } });
+    assert.equal(connection.channelCount, 0);
+    assert.deepEqual(connection.channelNames(), []);
+    assert.deepEqual(await deliveredTo(), []);
+  });
+
+  test('a disconnect leaves every channel, however many', async () => {
+    const t = createTestHub();
+    const one = t.connect();
+    const many = t.connect();
+    t.receive(one.connection, subscribe('a'));
+    for (const channel of ['a', 'b', 'c']) t.receive(many.connection, subscribe(channel));
+    one.connection.closed(1000, '');
+    many.connection.closed(1000, '');
+    await flush();
+    assert.equal(one.connection.channelCount, 0);
+    assert.equal(many.connection.channelCount, 0);
+    for (const channel of ['a', 'b', 'c']) {
+      assert.equal(await t.hub.subscriptionCount(t.app.id, channel), 0, channel);
+    }
+    assert.equal(t.names().filter((name) => name === 'unsubscribed').length, 4);
   });
 });
 
@@ -365,7 +413,7 @@ describe('lifecycle events', () => {
       'unsubscribed',
     ]);
     assert.ok(after.includes('connection_closed'));
-    assert.equal(connection.channels.size, 0);
+    assert.equal(connection.channelCount, 0);
     assert.deepEqual(await t.hub.occupiedChannels(t.app.id), new Map());
     assert.equal(t.hub.localConnectionCount(t.app.id), 0);
   });

@@ -68,7 +68,7 @@ describe('presence: joining', () => {
       b.transport.texts[0],
       '{"event":"pusher_internal:subscription_succeeded","channel":"presence-room","data":"{\\"presence\\":{\\"ids\\":[\\"42\\",\\"7\\"],\\"hash\\":{\\"42\\":{\\"name\\":\\"Ann\\"},\\"7\\":null},\\"count\\":2}}"}',
     );
-    assert.ok(b.connection.channels.has(room));
+    assert.ok(b.connection.subscribedTo(room));
   });
 
   test('a user’s first connection → member_added to the others, not to itself', async () => {
@@ -207,7 +207,7 @@ describe('presence: joining', () => {
       assert.equal(transport.last?.event, 'pusher:subscription_error');
       assert.equal(transport.last.channel, room);
       assert.deepEqual(dataOf(transport.last), { type, error, status });
-      assert.equal(connection.channels.has(room), false);
+      assert.equal(connection.subscribedTo(room), false);
       assert.equal(await t.hub.userCount(t.app.id, room), 1);
       assert.deepEqual(observer.transport.frames, []);
       assert.equal(transport.closed, false);
@@ -307,7 +307,7 @@ describe('presence: member limit', () => {
         }),
       },
     ]);
-    assert.equal(refused.connection.channels.has(room), false);
+    assert.equal(refused.connection.subscribedTo(room), false);
     assert.deepEqual(a.transport.frames, []);
     const failed = t.events.find((e) => e.name === 'subscription_failed');
     assert.equal(failed?.event.socketId, refused.connection.socketId);
@@ -356,7 +356,7 @@ describe('presence: cancelled joins', () => {
     t.unsubscribe(connection, room);
     await flush();
     assert.deepEqual(transport.frames, []);
-    assert.equal(connection.channels.has(room), false);
+    assert.equal(connection.subscribedTo(room), false);
     assert.equal(await t.hub.userCount(t.app.id, room), 0);
     assert.deepEqual(await t.hub.members(t.app.id, room), []);
     assert.equal(await t.hub.subscriptionCount(t.app.id, room), 0);
@@ -413,7 +413,7 @@ describe('presence: cancelled joins', () => {
     t.subscribe(connection, room, channelData('1'));
     await flush();
     assert.equal(transport.named('pusher_internal:subscription_succeeded').length, 1);
-    assert.ok(connection.channels.has(room));
+    assert.ok(connection.subscribedTo(room));
     assert.deepEqual(
       (await t.hub.members(t.app.id, room)).map((m) => m.userId),
       ['2', '1'],

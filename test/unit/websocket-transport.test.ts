@@ -426,7 +426,7 @@ describe('WebSocketTransport: the liveness probe over a real socket', () => {
     assert.ok(connection);
     const socket = connection.transport as HeraldSocket;
     const pinged = new Promise<void>((resolve) => client.socket.once('ping', () => resolve()));
-    // The transport's own 'pong' listener runs first, so the connection is updated by then.
+    // The transport handles 'pong' before any listener runs, so the connection is updated by then.
     const ponged = new Promise<void>((resolve) => socket.once('pong', () => resolve()));
     stack.clock.advance(120_000);
     stack.hub.sweep();
@@ -457,6 +457,74 @@ describe('WebSocketTransport: the liveness probe over a real socket', () => {
     ]);
     assert.deepEqual(closed, { code: 4201, reason: 'Pong reply not received' });
     assert.equal(stack.local(channel).length, 0);
+  });
+});
+
+describe('WebSocketTransport: what a socket keeps', () => {
+  let stack: Awaited<ReturnType<typeof startTransport>>;
+
+  beforeEach(async () => {
+    stack = await startTransport();
+  });
+
+  afterEach(async () => {
+    await stack.stop();
+  });
+
+  test('an open socket has no listener dictionary; a listener added later still runs', async () => {
+    const channel = 'no-listeners';
+    const client = await stack.subscribed(channel);
+    const [connection] = stack.local(channel);
+    assert.ok(connection);
+    const socket = connection.transport as HeraldSocket;
+    assert.equal((socket as unknown as { _events?: unknown })._events, undefined);
+    const heard = new Promise<string>((resolve) =>
+      socket.once('message', (data: Buffer) => resolve(data.toString('utf8'))),
+    );
+    client.send({ event: 'pusher:ping' });
+    assert.equal(await withTimeout(heard, 'the listener'), '{"event":"pusher:ping"}');
+    // The transport handled the frame too, before the listener.
+    assert.deepEqual(await client.waitFor(1), ['{"event":"pusher:pong","data":"{}"}']);
+  });
+
+  test('a socket is listed as closing from its close until ws reports it closed', async () => {
+    const channel = 'listed-closing';
+    const client = await stack.subscribed(channel);
+    const [connection] = stack.local(channel);
+    assert.ok(connection);
+    assert.equal(stack.transport.closing, 0, 'open sockets are not listed');
+    const closed = new Promise<void>((resolve) =>
+      (connection.transport as HeraldSocket).once('close', () => resolve()),
+    );
+    connection.terminate(4200);
+    assert.equal(stack.transport.closing, 1);
+    await withTimeout(client.closed, 'the client side close');
+    await withTimeout(closed, 'the server side close');
+    assert.equal(stack.transport.closing, 0);
+  });
+
+  test('drain waits for every closed connection, and cuts one that does not answer', async () => {
+    const answering = await stack.subscribed('drain');
+    const silent = await stack.subscribed('drain');
+    const serverSides = stack
+      .local('drain')
+      .map(
+        (connection) =>
+          new Promise<void>((resolve) =>
+            (connection.transport as HeraldSocket).once('close', () => resolve()),
+          ),
+      );
+    // A paused client reads nothing: it never answers the close handshake.
+    silent.socket.pause();
+    stack.hub.closeAll();
+    assert.equal(stack.transport.closing, 2);
+    await stack.transport.drain(200);
+    assert.equal((await withTimeout(answering.closed, 'close')).code, 4200);
+    assert.deepEqual(silent.messages, [], 'the silent client read nothing, so answered nothing');
+    // Cut at the deadline: both server sides are closed, and none is listed any more.
+    await withTimeout(Promise.all(serverSides), 'the server side closes');
+    assert.equal(stack.transport.closing, 0);
+    silent.socket.resume();
   });
 });
 
