@@ -11,6 +11,8 @@ export interface ServerHandle {
   readonly port: number;
   /** The app to sign REST calls with, when the server checks signatures. */
   readonly app?: { readonly id: string; readonly key: string; readonly secret: string };
+  /** Connections the server closed with 4100 (over capacity) so far, if it has such a cap. */
+  overCapacityCloses?(): number;
   stop(): Promise<void>;
 }
 
@@ -28,6 +30,8 @@ export interface ChildStats {
    * which is most of the cost of a fan-out.
    */
   readonly writeCalls: number | undefined;
+  /** See {@link ServerHandle.overCapacityCloses}; undefined for the baseline. */
+  readonly overCapacityCloses: number | undefined;
 }
 
 export type ToChild = { readonly type: 'stats' } | { readonly type: 'stop' };
@@ -45,7 +49,7 @@ function writeCalls(): number | undefined {
   }
 }
 
-function stats(): ChildStats {
+function stats(handle: ServerHandle): ChildStats {
   const cpu = process.cpuUsage();
   const loop = performance.eventLoopUtilization();
   return {
@@ -54,6 +58,7 @@ function stats(): ChildStats {
     loopIdleMs: loop.idle,
     rssBytes: process.memoryUsage.rss(),
     writeCalls: writeCalls(),
+    overCapacityCloses: handle.overCapacityCloses?.(),
   };
 }
 
@@ -76,7 +81,7 @@ export function serveChild(start: () => Promise<ServerHandle>): void {
         });
       };
       process.on('message', (message: ToChild) => {
-        if (message.type === 'stats') reply({ type: 'stats', ...stats() });
+        if (message.type === 'stats') reply({ type: 'stats', ...stats(handle) });
         else if (message.type === 'stop') stop();
       });
       // The bench died or was interrupted: nobody will ever ask us to stop.
