@@ -12,6 +12,8 @@ export interface ServerHandle {
   readonly port: number;
   /** The app to sign REST calls with, when the server checks signatures. */
   readonly app?: { readonly id: string; readonly key: string; readonly secret: string };
+  /** Connections the server closed with 4100 (over capacity) so far, if it has such a cap. */
+  overCapacityCloses?(): number;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,8 @@ export interface ChildStats {
    * which is most of the cost of a fan-out.
    */
   readonly writeCalls: number | undefined;
+  /** See {@link ServerHandle.overCapacityCloses}; undefined for the baseline. */
+  readonly overCapacityCloses: number | undefined;
 }
 
 /** The process's memory at one moment, in bytes (`process.memoryUsage()`). */
@@ -82,7 +86,7 @@ function activeResources(): Record<string, number> {
   return counts;
 }
 
-function stats(gc: boolean): ChildStats {
+function stats(handle: ServerHandle, gc: boolean): ChildStats {
   if (gc) (globalThis as { gc?: () => void }).gc?.();
   const cpu = process.cpuUsage();
   const loop = performance.eventLoopUtilization();
@@ -95,6 +99,7 @@ function stats(gc: boolean): ChildStats {
     heapUsedBytes: usage.heapUsed,
     activeResources: activeResources(),
     writeCalls: writeCalls(),
+    overCapacityCloses: handle.overCapacityCloses?.(),
   };
 }
 
@@ -139,7 +144,8 @@ export function serveChild(start: () => Promise<ServerHandle>): void {
         });
       };
       process.on('message', (message: ToChild) => {
-        if (message.type === 'stats') reply({ type: 'stats', ...stats(message.gc === true) });
+        if (message.type === 'stats')
+          reply({ type: 'stats', ...stats(handle, message.gc === true) });
         else if (message.type === 'memory') {
           reply({ type: 'memory', ...memory(message.heapSnapshot) });
         } else if (message.type === 'stop') stop();

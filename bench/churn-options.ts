@@ -3,7 +3,7 @@
  * defaults take about a minute or two on a two-core machine.
  */
 import { parseArgs } from 'node:util';
-import { number, UsageError } from './options.js';
+import { numberOption as number, UsageError } from './cli.js';
 
 export interface ChurnOptions {
   /** Connect/subscribe/disconnect cycles in all. */

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { churnDefaults, parseChurnOptions, usage, type ChurnOptions } from './churn-options.js';
 import { churnJson, churnReport, verdict, type ChurnVerdict } from './churn-report.js';
 import { runChurn, type ChurnResult, type ChurnSample } from './churn-run.js';
-import { UsageError } from './options.js';
+import { UsageError } from './cli.js';
 import { killAll } from './server-process.js';
 
 export { churnDefaults, churnJson, churnReport, runChurn, verdict };

@@ -3,10 +3,12 @@
  * defaults keep a run at about a minute.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from './options.js';
+import { numberOption, parsePin, parseRedisUrl } from './cli.js';
+import type { Setup } from './cluster-run.js';
+import type { PinSetting } from './pinning.js';
 
 export interface ClusterBenchOptions {
-  /** Subscribers in all: on the one node, or split evenly over the two. */
+  /** Subscribers in all: on the one server, or split evenly over the two nodes. */
   readonly subscribers: number;
   readonly window: number;
   readonly warmupMs: number;
@@ -14,6 +16,9 @@ export interface ClusterBenchOptions {
   readonly rounds: number;
   readonly dataBytes: number;
   readonly redisUrl: string;
+  /** The set-ups measured, `cluster` always among them. */
+  readonly setups: readonly Setup[];
+  readonly pin: PinSetting;
 }
 
 export const usage = `Usage: node dist/bench/cluster-fanout.js [options]
@@ -25,6 +30,8 @@ export const usage = `Usage: node dist/bench/cluster-fanout.js [options]
   --rounds N        rounds of one slice per set-up             (BENCH_ROUNDS, default 5)
   --data-bytes N    size of each event's data                  (BENCH_DATA_BYTES, default 100)
   --redis-url URL   the cluster's Redis       (BENCH_REDIS_URL, default redis://127.0.0.1:6379)
+  --baseline        also measure the minimal ws server         (BENCH_BASELINE=1)
+  --pin MODE        auto: pin processes to cores with taskset; off  (BENCH_PIN, default auto)
   --help`;
 
 const flags = {
@@ -35,42 +42,35 @@ const flags = {
   rounds: { type: 'string' },
   'data-bytes': { type: 'string' },
   'redis-url': { type: 'string' },
+  baseline: { type: 'boolean' },
+  pin: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
-function number(name: string, raw: string | undefined, fallback: number, min: number, max: number) {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${raw}`);
-  }
-  return value;
-}
-
-/** Undefined for `--help`; throws {@link UsageError} on a bad value. */
+/** Undefined for `--help`; throws a `UsageError` on a bad value. */
 export function parseClusterOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): ClusterBenchOptions | undefined {
   const { values } = parseArgs({ args: [...argv], options: flags, strict: true });
   if (values.help === true) return undefined;
-  const pick = (flag: Exclude<keyof typeof flags, 'help'>, variable: string) =>
+  const pick = (flag: Exclude<keyof typeof flags, 'help' | 'baseline'>, variable: string) =>
     values[flag] ?? env[variable];
-  const redisUrl = pick('redis-url', 'BENCH_REDIS_URL') ?? 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\//.test(redisUrl)) {
-    throw new UsageError(`--redis-url must be a redis:// or rediss:// URL, got ${redisUrl}`);
-  }
+  const redisUrl = parseRedisUrl(pick('redis-url', 'BENCH_REDIS_URL'));
+  const baseline = values.baseline === true || env.BENCH_BASELINE === '1';
   return {
     subscribers: Math.round(
-      number('subscribers', pick('subscribers', 'BENCH_SUBSCRIBERS'), 1000, 2, 100_000),
+      numberOption('subscribers', pick('subscribers', 'BENCH_SUBSCRIBERS'), 1000, 2, 100_000),
     ),
-    window: Math.round(number('window', pick('window', 'BENCH_WINDOW'), 8, 1, 1024)),
-    warmupMs: number('warmup', pick('warmup', 'BENCH_WARMUP'), 1, 0, 600) * 1000,
-    durationMs: number('duration', pick('duration', 'BENCH_DURATION'), 4, 0.5, 600) * 1000,
-    rounds: Math.round(number('rounds', pick('rounds', 'BENCH_ROUNDS'), 5, 1, 100)),
+    window: Math.round(numberOption('window', pick('window', 'BENCH_WINDOW'), 8, 1, 1024)),
+    warmupMs: numberOption('warmup', pick('warmup', 'BENCH_WARMUP'), 1, 0, 600) * 1000,
+    durationMs: numberOption('duration', pick('duration', 'BENCH_DURATION'), 4, 0.5, 600) * 1000,
+    rounds: Math.round(numberOption('rounds', pick('rounds', 'BENCH_ROUNDS'), 5, 1, 100)),
     dataBytes: Math.round(
-      number('data-bytes', pick('data-bytes', 'BENCH_DATA_BYTES'), 100, 0, 8000),
+      numberOption('data-bytes', pick('data-bytes', 'BENCH_DATA_BYTES'), 100, 0, 8000),
     ),
     redisUrl,
+    setups: baseline ? ['baseline', 'single', 'cluster'] : ['single', 'cluster'],
+    pin: parsePin(pick('pin', 'BENCH_PIN')),
   };
 }

@@ -1,21 +1,13 @@
-/** The cluster bench's output: a row per slice, the medians, the ratio, one JSON line. */
+/** The cluster bench's output: a row per slice, the medians, the ratios, one JSON line. */
 import type { ClusterBenchOptions } from './cluster-options.js';
 import type { ClusterSliceResult, Setup } from './cluster-run.js';
+import { int, ms, pct, table } from './format.js';
+import { pairedRatios, slicesOf, type Round } from './rounds.js';
+import { median, round3 } from './stats.js';
 
-export interface ClusterRoundResult extends ClusterSliceResult {
-  readonly round: number;
-}
+type ClusterRound = Round<ClusterSliceResult>;
 
-const setups: readonly Setup[] = ['single', 'cluster'];
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-interface Summary {
+export interface ClusterSummary {
   readonly setup: Setup;
   readonly deliveriesPerSecond: number;
   readonly p50: number;
@@ -26,8 +18,8 @@ interface Summary {
   readonly redisCpu: number | undefined;
 }
 
-function summarize(results: readonly ClusterRoundResult[], setup: Setup): Summary {
-  const slices = results.filter((result) => result.setup === setup);
+function summarize(results: readonly ClusterRound[], setup: Setup): ClusterSummary {
+  const slices = slicesOf(results, setup);
   const nodeCount = slices[0]?.nodes.length ?? 0;
   const redis = slices.flatMap((slice) => (slice.redisCpu === undefined ? [] : [slice.redisCpu]));
   return {
@@ -44,33 +36,27 @@ function summarize(results: readonly ClusterRoundResult[], setup: Setup): Summar
   };
 }
 
-/** cluster over single within each round: slices seconds apart, under like conditions. */
-function pairedRatios(results: readonly ClusterRoundResult[]): number[] {
-  const ratios: number[] = [];
-  for (const round of new Set(results.map((result) => result.round))) {
-    const single = results.find((r) => r.round === round && r.setup === 'single');
-    const cluster = results.find((r) => r.round === round && r.setup === 'cluster');
-    if (single && cluster) ratios.push(cluster.deliveriesPerSecond / single.deliveriesPerSecond);
-  }
-  return ratios;
+/** The cluster's deliveries/s over each other set-up's: median over median, and per round. */
+export interface ClusterRatio {
+  readonly over: Setup;
+  readonly ratio: number;
+  readonly paired: readonly number[];
 }
 
-const int = (value: number) => Math.round(value).toLocaleString('en-US');
-const ms = (value: number) => value.toFixed(2);
-const pct = (value: number | undefined) =>
-  value === undefined ? '-' : `${Math.round(value * 100)}%`;
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) =>
-        column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
-      )
-      .join('  ');
-  return [line(header), ...rows.map(line)].join('\n');
+export function clusterComparison(
+  options: ClusterBenchOptions,
+  results: readonly ClusterRound[],
+): { summaries: ClusterSummary[]; ratios: ClusterRatio[] } {
+  const summaries = options.setups.map((setup) => summarize(results, setup));
+  const cluster = summaries.find((s) => s.setup === 'cluster')!;
+  const ratios = summaries
+    .filter((s) => s.setup !== 'cluster')
+    .map((s) => ({
+      over: s.setup,
+      ratio: cluster.deliveriesPerSecond / s.deliveriesPerSecond,
+      paired: pairedRatios(results, 'cluster', s.setup, (r) => r.deliveriesPerSecond),
+    }));
+  return { summaries, ratios };
 }
 
 const nodeLatency = (nodes: ReadonlyArray<{ p50: number; p99: number }>) =>
@@ -78,16 +64,16 @@ const nodeLatency = (nodes: ReadonlyArray<{ p50: number; p99: number }>) =>
 
 export function clusterReport(
   options: ClusterBenchOptions,
-  results: readonly ClusterRoundResult[],
+  results: readonly ClusterRound[],
 ): string {
-  const summaries = setups.map((setup) => summarize(results, setup));
-  const [single, cluster] = summaries as [Summary, Summary];
-  const ratios = pairedRatios(results);
+  const { summaries, ratios } = clusterComparison(options, results);
   const lines = [
     `cluster fan-out: ${options.subscribers} subscribers on one channel (single: all on one ` +
-      `node; cluster: split over two nodes on Redis, triggers to the first), up to ` +
-      `${options.window} triggers in flight, ${options.dataBytes}-byte data; ${options.rounds} ` +
-      `round(s) of ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s measured`,
+      `node; cluster: split over two nodes on Redis, triggers to the first` +
+      `${options.setups.includes('baseline') ? '; baseline: all on the minimal ws server' : ''})` +
+      `, up to ${options.window} triggers in flight, ${options.dataBytes}-byte data; ` +
+      `${options.rounds} round(s) of ${options.warmupMs / 1000} s warm-up + ` +
+      `${options.durationMs / 1000} s measured`,
     '',
     table(
       [
@@ -136,8 +122,10 @@ export function clusterReport(
       ]),
     ),
     '',
-    `cluster/single deliveries/s: ${(cluster.deliveriesPerSecond / single.deliveriesPerSecond).toFixed(3)}x`,
-    `  per round: ${ratios.map((r) => r.toFixed(2)).join(' ')}`,
+    ...ratios.flatMap((r) => [
+      `cluster/${r.over} deliveries/s: ${r.ratio.toFixed(3)}x`,
+      `  per round: ${r.paired.map((p) => p.toFixed(2)).join(' ')}`,
+    ]),
   ];
   const busy = results.filter((r) => r.otherCpu !== undefined && r.otherCpu > 0.3).length;
   if (busy > 0) {
@@ -149,15 +137,15 @@ export function clusterReport(
   return lines.join('\n');
 }
 
-/** One line for machines. */
+/** One object for machines (the last line of the output). */
 export function clusterJson(
   options: ClusterBenchOptions,
-  results: readonly ClusterRoundResult[],
-): string {
-  const round3 = (value: number) => Math.round(value * 1000) / 1000;
-  const summaries = setups.map((setup) => summarize(results, setup));
-  const [single, cluster] = summaries as [Summary, Summary];
-  return JSON.stringify({
+  results: readonly ClusterRound[],
+): Record<string, unknown> {
+  const { summaries, ratios } = clusterComparison(options, results);
+  const single = ratios.find((r) => r.over === 'single')!;
+  const baseline = ratios.find((r) => r.over === 'baseline');
+  return {
     bench: 'cluster-fanout',
     subscribers: options.subscribers,
     window: options.window,
@@ -178,7 +166,13 @@ export function clusterJson(
         },
       ]),
     ),
-    ratio: round3(cluster.deliveriesPerSecond / single.deliveriesPerSecond),
-    pairedRatios: pairedRatios(results).map(round3),
-  });
+    ratio: round3(single.ratio),
+    pairedRatios: single.paired.map(round3),
+    ...(baseline === undefined
+      ? {}
+      : {
+          baselineRatio: round3(baseline.ratio),
+          baselinePairedRatios: baseline.paired.map(round3),
+        }),
+  };
 }

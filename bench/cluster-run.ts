@@ -1,28 +1,28 @@
 /**
- * The two set-ups of the cluster bench under the windowed load of fanout-run.ts:
+ * The set-ups of the cluster bench under the windowed load of load.ts:
  *
  * - `single`: one herald with the local adapter, every subscriber on it;
  * - `cluster`: two herald nodes on Redis, half the subscribers on each, every trigger sent to
- *   the first, so the second node's subscribers are served through Redis.
+ *   the first, so the second node's subscribers are served through Redis;
+ * - `baseline`: the minimal `ws` server of baseline-server.ts, every subscriber on it.
  *
  * A trigger completes when every subscriber of the set-up has it. Completion by position holds
  * across nodes: the first node publishes to Redis in the order it delivers locally, and Redis
  * relays one connection's messages in order.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import type { ChildStats } from './child.js';
-import { WindowedLoad, type LoadOptions } from './fanout-run.js';
+import { targetOn } from './fanout-run.js';
 import { LatencyHistogram } from './histogram.js';
-import { busyCores, machineCpu } from './machine-cpu.js';
+import { FanoutLoad } from './load.js';
+import { channelName } from './message.js';
+import { otherCpu, startMeter } from './meter.js';
 import { ServerProcess } from './server-process.js';
 import { Subscribers, type DeliverySink } from './subscribers.js';
 import { triggerClient, type TriggerClient } from './trigger.js';
 
-export type Setup = 'single' | 'cluster';
+export type Setup = 'single' | 'cluster' | 'baseline';
 
 export interface NodeLatency {
   readonly subscribers: number;
@@ -39,9 +39,9 @@ export interface ClusterSliceResult {
   readonly latency: { p50: number; p99: number; max: number };
   /** The same per node: the node the triggers go to first, then the other. */
   readonly nodes: readonly NodeLatency[];
-  /** CPU time of all herald processes over wall time (2 = two cores' worth). */
+  /** CPU time of all server processes over wall time (2 = two cores' worth). */
   readonly serverCpu: number;
-  /** The busiest herald event loop's share of the slice. */
+  /** The busiest server event loop's share of the slice. */
   readonly serverLoop: number;
   /** redis-server CPU over wall time (`INFO cpu`): the cluster's cost in Redis. */
   readonly redisCpu: number | undefined;
@@ -64,15 +64,15 @@ class NodeSink implements DeliverySink {
   readonly histogram = new LatencyHistogram();
   measuring = false;
 
-  constructor(private readonly load: WindowedLoad) {}
+  constructor(private readonly channel: DeliverySink) {}
 
   delivered(position: number, sentAt: number, receivedAt: number): void {
     if (this.measuring) this.histogram.record(receivedAt - sentAt);
-    this.load.delivered(position, sentAt, receivedAt);
+    this.channel.delivered(position, sentAt, receivedAt);
   }
 
   fail(error: Error): void {
-    this.load.fail(error);
+    this.channel.fail(error);
   }
 }
 
@@ -84,13 +84,34 @@ async function redisCpuSeconds(redis: Redis): Promise<number | undefined> {
   return Number.isFinite(total) ? total : undefined;
 }
 
+/** Whether a Redis answers `PING` on `url` within a couple of seconds (no retries). */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {
+    // The failed ping below is the answer; this only keeps the error from being thrown.
+  });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export class ClusterTarget {
   readonly setup: Setup;
   readonly #servers: ServerProcess[];
   readonly #subscribers: Subscribers[];
   readonly #sinks: NodeSink[];
   readonly #trigger: TriggerClient;
-  readonly #load: WindowedLoad;
+  readonly #load: FanoutLoad;
   readonly #redis: Redis;
 
   private constructor(
@@ -98,7 +119,7 @@ export class ClusterTarget {
     servers: ServerProcess[],
     subscribers: Subscribers[],
     trigger: TriggerClient,
-    load: WindowedLoad,
+    load: FanoutLoad,
     redis: Redis,
   ) {
     this.setup = setup;
@@ -108,7 +129,7 @@ export class ClusterTarget {
     this.#load = load;
     this.#redis = redis;
     this.#sinks = subscribers.map((group) => {
-      const sink = new NodeSink(load);
+      const sink = new NodeSink(load.channel(0));
       group.listen(sink);
       return sink;
     });
@@ -121,8 +142,8 @@ export class ClusterTarget {
     const servers: ServerProcess[] = [];
     const subscribers: Subscribers[] = [];
     try {
-      if (setup === 'single') {
-        servers.push(await ServerProcess.start('herald'));
+      if (setup !== 'cluster') {
+        servers.push(await ServerProcess.start(setup === 'single' ? 'herald' : 'baseline'));
       } else {
         const args = [
           options.redisUrl,
@@ -139,26 +160,20 @@ export class ClusterTarget {
           (i === 0 ? options.subscribers % servers.length : 0),
       );
       for (const [i, server] of servers.entries()) {
-        const path = `/app/${server.app!.key}?protocol=7&client=bench&version=1.0`;
-        subscribers.push(
-          await Subscribers.open({ port: server.port, path, pusher: true }, shares[i]!),
-        );
+        const target = targetOn(server, channelName(0, 1), false);
+        subscribers.push(await Subscribers.open(target, shares[i]!));
       }
-      const load: LoadOptions = {
-        subscribers: options.subscribers,
-        window: options.window,
-        dataBytes: options.dataBytes,
-        serverExecArgv: [],
-      };
       const trigger = triggerClient(servers[0]!, options.window);
-      return new ClusterTarget(
-        setup,
-        servers,
-        subscribers,
+      const load = new FanoutLoad(
+        {
+          subscribers: options.subscribers,
+          channels: 1,
+          pacing: { kind: 'window', window: options.window },
+          dataBytes: options.dataBytes,
+        },
         trigger,
-        new WindowedLoad(load, trigger),
-        redis,
       );
+      return new ClusterTarget(setup, servers, subscribers, trigger, load, redis);
     } catch (error) {
       await Promise.allSettled(subscribers.map((group) => group.close()));
       await Promise.allSettled(servers.map((server) => server.stop()));
@@ -172,36 +187,19 @@ export class ClusterTarget {
     const load = this.#load;
     return load.loaded(async () => {
       await sleep(warmupMs);
-      const serversBefore = await this.#stats();
       const redisBefore = await redisCpuSeconds(this.#redis);
-      const machineBefore = machineCpu();
-      const cpuBefore = process.cpuUsage();
+      const stop = await startMeter(this.#servers);
       for (const sink of this.#sinks) {
         sink.histogram.reset();
         sink.measuring = true;
       }
       load.startMeasuring();
-      const start = performance.now();
       await sleep(durationMs);
       load.stopMeasuring();
       for (const sink of this.#sinks) sink.measuring = false;
-      const seconds = (performance.now() - start) / 1000;
-      const cpu = process.cpuUsage(cpuBefore);
-      const machine = busyCores(machineBefore, machineCpu(), availableParallelism());
+      const usage = await stop();
       const redisAfter = await redisCpuSeconds(this.#redis);
-      const serversAfter = await this.#stats();
-
-      const perServer = serversAfter.map((after, i) => {
-        const before = serversBefore[i]!;
-        const wallMs =
-          after.loopActiveMs + after.loopIdleMs - before.loopActiveMs - before.loopIdleMs;
-        return {
-          cpu: (after.cpuMicros - before.cpuMicros) / 1000 / wallMs,
-          loop: (after.loopActiveMs - before.loopActiveMs) / wallMs,
-        };
-      });
-      const serverCpu = perServer.reduce((sum, server) => sum + server.cpu, 0);
-      const benchCpu = (cpu.user + cpu.system) / 1000 / (seconds * 1000);
+      const { seconds } = usage;
       const redisCpu =
         redisBefore === undefined || redisAfter === undefined
           ? undefined
@@ -222,14 +220,11 @@ export class ClusterTarget {
           p50: sink.histogram.percentile(0.5),
           p99: sink.histogram.percentile(0.99),
         })),
-        serverCpu,
-        serverLoop: Math.max(...perServer.map((server) => server.loop)),
+        serverCpu: usage.servers.reduce((sum, server) => sum + server.cpu, 0),
+        serverLoop: Math.max(...usage.servers.map((server) => server.loop)),
         redisCpu,
-        benchCpu,
-        otherCpu:
-          machine === undefined
-            ? undefined
-            : Math.max(0, machine - serverCpu - benchCpu - (redisCpu ?? 0)),
+        benchCpu: usage.benchCpu,
+        otherCpu: otherCpu(usage, redisCpu ?? 0),
       };
     });
   }
@@ -243,9 +238,5 @@ export class ClusterTarget {
       await Promise.allSettled(this.#servers.map((server) => server.stop()));
       this.#redis.disconnect();
     }
-  }
-
-  #stats(): Promise<ChildStats[]> {
-    return Promise.all(this.#servers.map((server) => server.stats()));
   }
 }

@@ -1,31 +1,25 @@
 /**
- * One server under load: its process, its subscribers, a trigger client, and the windowed load
- * that is measured in slices. Both servers stay up for the whole bench and the slices alternate
- * between them, so a neighbour that steals CPU for a few seconds hits both alike.
- *
- * "As fast as deliveries keep up": a trigger is in flight from the moment it is sent until every
- * subscriber received it, and a new one is sent whenever fewer than `window` are in flight. The
- * server therefore always has work queued, and a slow server gets fewer triggers rather than an
- * ever-growing backlog, so latency stays meaningful at full throughput.
+ * One server under the fan-out load: its process, its subscribers spread over the channels, a
+ * trigger client, and the load of load.ts, measured in slices. The server stays up for the
+ * whole bench while slices alternate between set-ups.
  */
-import { availableParallelism } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LatencyHistogram } from './histogram.js';
-import { busyCores, machineCpu } from './machine-cpu.js';
-import { triggerBody } from './message.js';
+import { channelOf, FanoutLoad, type LoadOptions } from './load.js';
+import { channelName } from './message.js';
+import { otherCpu, startMeter } from './meter.js';
 import { ServerProcess, type ServerKind } from './server-process.js';
-import { Subscribers, type DeliverySink, type SubscriberTarget } from './subscribers.js';
+import { Subscribers, type SubscriberTarget } from './subscribers.js';
 import { triggerClient, type TriggerClient } from './trigger.js';
 
-export interface LoadOptions {
-  readonly subscribers: number;
-  /** Triggers in flight at most (1..1024). */
-  readonly window: number;
-  /** Approximate size of each event's `data`, in bytes. */
-  readonly dataBytes: number;
+export interface TargetOptions extends LoadOptions {
   /** Node flags for the server process (e.g. `--cpu-prof`). */
   readonly serverExecArgv: readonly string[];
+  /**
+   * Connect the subscribers before each slice and close them after it, so only one set-up holds
+   * sockets at a time: for more subscribers than the bench's file-descriptor limit allows for
+   * every set-up at once. Costs the handshakes and the server's settling per slice.
+   */
+  readonly connectEachSlice: boolean;
 }
 
 export interface SliceResult {
@@ -46,236 +40,158 @@ export interface SliceResult {
   /** The same two for the bench process (subscribers and trigger client). */
   readonly benchLoop: number;
   readonly benchCpu: number;
-  /**
-   * CPU used by everything else on the machine, in cores (Linux only): the kernel's own share of
-   * loopback TCP and any neighbour. Much above zero means the slice competed for the cores.
-   */
+  /** CPU used by everything else on the machine, in cores (Linux only); see meter.ts. */
   readonly otherCpu: number | undefined;
 }
 
-/** The ring of per-trigger outstanding delivery counts; must exceed the largest window. */
-const RING = 2048;
-const STALL_LIMIT_S = 10;
-const DRAIN_TIMEOUT_MS = 10_000;
-
-export class WindowedLoad implements DeliverySink {
-  readonly #options: LoadOptions;
-  readonly #trigger: TriggerClient;
-  readonly #remaining = new Int32Array(RING);
-  readonly histogram = new LatencyHistogram();
-  #seq = 0;
-  #inFlight = 0;
-  #completed = 0;
-  #sending = false;
-  #measuring = false;
-  deliveries = 0;
-  triggers = 0;
-  /** The first failure; once set, every later slice fails with it. */
-  #failure: Error | undefined;
-  #reject: ((error: Error) => void) | undefined;
-  #drained: (() => void) | undefined;
-
-  constructor(options: LoadOptions, trigger: TriggerClient) {
-    this.#options = options;
-    this.#trigger = trigger;
-  }
-
-  get completed(): number {
-    return this.#completed;
-  }
-
-  /**
-   * Completion is tracked by position, not by the event's seq: the k-th frame every subscriber
-   * receives is the same trigger (each server fans a trigger out to all before the next one),
-   * though not always the k-th sent, since triggers race over several keep-alive connections.
-   */
-  delivered(position: number, sentAt: number, receivedAt: number): void {
-    if (this.#measuring) {
-      this.deliveries++;
-      this.histogram.record(receivedAt - sentAt);
-    }
-    if (--this.#remaining[position % RING]! !== 0) return;
-    this.#inFlight--;
-    this.#completed++;
-    if (this.#sending) this.#pump();
-    else if (this.#inFlight === 0) this.#drained?.();
-  }
-
-  fail(error: Error): void {
-    this.#failure ??= error;
-    this.#sending = false;
-    this.#reject?.(this.#failure);
-  }
-
-  /** Runs `body` with the load on; rejects as soon as a delivery fails or the load stalls. */
-  async loaded<T>(body: () => Promise<T>): Promise<T> {
-    if (this.#failure !== undefined) throw this.#failure;
-    const failed = new Promise<never>((_, reject) => (this.#reject = reject));
-    let last = -1;
-    let stalled = 0;
-    const watchdog = setInterval(() => {
-      if (this.#completed !== last) {
-        last = this.#completed;
-        stalled = 0;
-      } else if (++stalled >= STALL_LIMIT_S) {
-        this.fail(new Error(`no trigger completed for ${STALL_LIMIT_S} s: deliveries were lost`));
-      }
-    }, 1000);
-    this.#sending = true;
-    this.#pump();
-    try {
-      return await Promise.race([failed, body().then((value) => this.#drain().then(() => value))]);
-    } finally {
-      this.#reject = undefined;
-      this.#sending = false;
-      clearInterval(watchdog);
-    }
-  }
-
-  startMeasuring(): void {
-    this.histogram.reset();
-    this.deliveries = 0;
-    this.triggers = 0;
-    this.#measuring = true;
-  }
-
-  stopMeasuring(): void {
-    this.#measuring = false;
-  }
-
-  #pump(): void {
-    while (this.#sending && this.#inFlight < this.#options.window) {
-      const seq = this.#seq++;
-      this.#remaining[seq % RING] = this.#options.subscribers;
-      this.#inFlight++;
-      if (this.#measuring) this.triggers++;
-      const body = triggerBody(seq, performance.now(), this.#options.dataBytes);
-      this.#trigger.send(body).catch((error: Error) => this.fail(error));
-    }
-  }
-
-  /** Stops sending and waits for the triggers in flight, so the next slice starts quiet. */
-  async #drain(): Promise<void> {
-    this.#sending = false;
-    if (this.#inFlight === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => (this.#drained = resolve)),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${this.#inFlight} triggers never fully delivered`)),
-          DRAIN_TIMEOUT_MS,
-        );
-      }),
-    ]).finally(() => {
-      clearTimeout(timer);
-      this.#drained = undefined;
-    });
-  }
+/** Something that runs alongside the load of one slice (the stalled reader). */
+export interface SliceCompanion {
+  /** When the load starts, before the warm-up. */
+  start(): Promise<void>;
+  /** Once the measured part is over and the triggers in flight were delivered. */
+  finish(): Promise<void>;
 }
 
-/** A started server with its subscribers connected, ready to be measured again and again. */
+/**
+ * How a subscriber reaches `channel` on `server`. herald: the Pusher handshake. The baseline:
+ * with `routed`, the same handshake on `/channels` (it keeps a socket set per channel);
+ * without, any socket on `/` gets every event, with nothing parsed (the one-channel fast path).
+ */
+export function targetOn(
+  server: ServerProcess,
+  channel: string,
+  routed: boolean,
+): SubscriberTarget {
+  if (server.app !== undefined) {
+    const path = `/app/${server.app.key}?protocol=7&client=bench&version=1.0`;
+    return { port: server.port, path, channel, pusher: true };
+  }
+  return routed
+    ? { port: server.port, path: '/channels', channel, pusher: true }
+    : { port: server.port, path: '/', channel, pusher: false };
+}
+
+/**
+ * A started server with its subscribers, ready to be measured again and again. The subscribers
+ * stay connected for the whole run, or with `connectEachSlice` only while a slice runs.
+ */
 export class FanoutTarget {
   readonly server: ServerProcess;
-  readonly #subscribers: Subscribers;
+  readonly #options: TargetOptions;
   readonly #trigger: TriggerClient;
-  readonly #load: WindowedLoad;
+  #subscribers: Subscribers | undefined;
+  #load: FanoutLoad | undefined;
 
-  private constructor(
-    server: ServerProcess,
-    subscribers: Subscribers,
-    trigger: TriggerClient,
-    load: WindowedLoad,
-  ) {
+  private constructor(server: ServerProcess, options: TargetOptions) {
     this.server = server;
-    this.#subscribers = subscribers;
-    this.#trigger = trigger;
-    this.#load = load;
+    this.#options = options;
+    // Open loop: triggers queue on the agent when the server is slow, as they would on a client.
+    const sockets = options.pacing.kind === 'window' ? options.pacing.window : 32;
+    this.#trigger = triggerClient(server, sockets);
   }
 
-  /** Forks the server and connects (and, for herald, subscribes) every subscriber. */
-  static async open(kind: ServerKind, options: LoadOptions): Promise<FanoutTarget> {
-    const server = await ServerProcess.start(kind, options.serverExecArgv);
+  /** Forks the server and, unless `connectEachSlice`, connects (and subscribes) everyone. */
+  static async open(kind: ServerKind, options: TargetOptions): Promise<FanoutTarget> {
+    const target = new FanoutTarget(
+      await ServerProcess.start(kind, options.serverExecArgv),
+      options,
+    );
     try {
-      const target: SubscriberTarget =
-        kind === 'herald'
-          ? {
-              port: server.port,
-              path: `/app/${server.app!.key}?protocol=7&client=bench&version=1.0`,
-              pusher: true,
-            }
-          : { port: server.port, path: '/', pusher: false };
-      const subscribers = await Subscribers.open(target, options.subscribers);
-      const trigger = triggerClient(server, options.window);
-      const load = new WindowedLoad(options, trigger);
-      subscribers.listen(load);
-      return new FanoutTarget(server, subscribers, trigger, load);
+      if (!options.connectEachSlice) await target.#connect();
+      return target;
     } catch (error) {
-      await server.stop();
+      await target.close();
       throw error;
     }
   }
 
-  /** Loads the server for `warmupMs`, measures `durationMs`, then lets the window drain. */
-  measure(warmupMs: number, durationMs: number): Promise<SliceResult> {
-    const load = this.#load;
+  static #target(server: ServerProcess, options: LoadOptions, channel: number): SubscriberTarget {
+    return targetOn(server, channelName(channel, options.channels), options.channels > 1);
+  }
+
+  /** Where another subscriber of channel `index` connects (the stalled reader). */
+  subscriberTarget(index: number): SubscriberTarget {
+    return FanoutTarget.#target(this.server, this.#options, index);
+  }
+
+  /** A fresh load for fresh subscribers: every subscriber's first frame is position 0. */
+  async #connect(): Promise<FanoutLoad> {
+    const options = this.#options;
+    const subscribers = await Subscribers.open(
+      (i) => FanoutTarget.#target(this.server, options, channelOf(i, options.channels)),
+      options.subscribers,
+    );
+    const load = new FanoutLoad(options, this.#trigger);
+    subscribers.listen((i) => load.channel(channelOf(i, options.channels)));
+    this.#subscribers = subscribers;
+    this.#load = load;
+    return load;
+  }
+
+  async #disconnect(): Promise<void> {
+    const subscribers = this.#subscribers;
+    this.#subscribers = undefined;
+    this.#load = undefined;
+    await subscribers?.close();
+  }
+
+  /**
+   * Starts `companion` with the load, loads the server for `warmupMs`, measures `durationMs`,
+   * lets the window drain, then finishes the companion.
+   */
+  async measure(
+    warmupMs: number,
+    durationMs: number,
+    companion?: SliceCompanion,
+  ): Promise<SliceResult> {
+    const load = this.#load ?? (await this.#connect());
     const { server } = this;
-    return load.loaded(async () => {
+    const result = await load.loaded(async () => {
+      await companion?.start();
       await sleep(warmupMs);
-      const serverBefore = await server.stats();
-      const machineBefore = machineCpu();
-      const cpuBefore = process.cpuUsage();
-      const loopBefore = performance.eventLoopUtilization();
+      const stop = await startMeter([server]);
       load.startMeasuring();
-      const start = performance.now();
       await sleep(durationMs);
       load.stopMeasuring();
-      const seconds = (performance.now() - start) / 1000;
-      const cpu = process.cpuUsage(cpuBefore);
-      const loop = performance.eventLoopUtilization(loopBefore);
-      const machine = busyCores(machineBefore, machineCpu(), availableParallelism());
-      const serverAfter = await server.stats();
-      const { deliveries, triggers, histogram } = load;
-
-      const serverWallMs =
-        serverAfter.loopActiveMs +
-        serverAfter.loopIdleMs -
-        serverBefore.loopActiveMs -
-        serverBefore.loopIdleMs;
-      const serverCpu = (serverAfter.cpuMicros - serverBefore.cpuMicros) / 1000 / serverWallMs;
-      const benchCpu = (cpu.user + cpu.system) / 1000 / (seconds * 1000);
-      const writes =
-        serverAfter.writeCalls === undefined || serverBefore.writeCalls === undefined
-          ? undefined
-          : serverAfter.writeCalls - serverBefore.writeCalls;
-      return {
-        server: server.kind,
-        seconds,
-        deliveries,
-        deliveriesPerSecond: deliveries / seconds,
-        triggersPerSecond: triggers / seconds,
-        latency: {
-          p50: histogram.percentile(0.5),
-          p90: histogram.percentile(0.9),
-          p99: histogram.percentile(0.99),
-          max: histogram.max,
-          mean: histogram.mean,
-        },
-        serverLoop: (serverAfter.loopActiveMs - serverBefore.loopActiveMs) / serverWallMs,
-        serverCpu,
-        serverRssMb: serverAfter.rssBytes / 1024 / 1024,
-        framesPerWrite: writes === undefined || writes === 0 ? undefined : deliveries / writes,
-        benchLoop: loop.utilization,
-        benchCpu,
-        otherCpu: machine === undefined ? undefined : Math.max(0, machine - serverCpu - benchCpu),
-      };
+      return { usage: await stop(), deliveries: load.deliveries, triggers: load.triggers };
     });
+    await companion?.finish();
+    if (this.#options.connectEachSlice) {
+      await this.#disconnect();
+      await server.settle();
+    }
+    const { usage, deliveries, triggers } = result;
+    const { seconds } = usage;
+    const serverUsage = usage.servers[0]!;
+    const { histogram } = load;
+    const writes = serverUsage.writeCalls;
+    return {
+      server: server.kind,
+      seconds,
+      deliveries,
+      deliveriesPerSecond: deliveries / seconds,
+      triggersPerSecond: triggers / seconds,
+      latency: {
+        p50: histogram.percentile(0.5),
+        p90: histogram.percentile(0.9),
+        p99: histogram.percentile(0.99),
+        max: histogram.max,
+        mean: histogram.mean,
+      },
+      serverLoop: serverUsage.loop,
+      serverCpu: serverUsage.cpu,
+      serverRssMb: serverUsage.rssMb,
+      framesPerWrite: writes === undefined || writes === 0 ? undefined : deliveries / writes,
+      benchLoop: usage.benchLoop,
+      benchCpu: usage.benchCpu,
+      otherCpu: otherCpu(usage),
+    };
   }
 
   /** Disconnects the subscribers and stops the server process. */
   async close(): Promise<void> {
     try {
-      await this.#subscribers.close();
+      await this.#disconnect();
       this.#trigger.close();
     } finally {
       await this.server.stop();

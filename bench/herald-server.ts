@@ -3,6 +3,7 @@
  * a silent log and every other option at its default, so the bench measures what users run.
  */
 import { randomBytes } from 'node:crypto';
+import { CloseCode } from '../src/protocol/errors.js';
 import { startHerald } from '../src/testing/index.js';
 import { serveChild } from './child.js';
 
@@ -12,5 +13,16 @@ serveChild(async () => {
     key: 'bench-key',
     secret: randomBytes(16).toString('hex'),
   });
-  return { port: herald.port, app: herald.app, stop: () => herald.stop() };
+  // Counted from the lifecycle event, so the stalled-reader bench learns of each 4100 close
+  // without asking herald for its connection list.
+  let overCapacityCloses = 0;
+  herald.server.lifecycle.on('connection_closed', ({ code }) => {
+    if (code === CloseCode.over_capacity) overCapacityCloses++;
+  });
+  return {
+    port: herald.port,
+    app: herald.app,
+    overCapacityCloses: () => overCapacityCloses,
+    stop: () => herald.stop(),
+  };
 });

@@ -3,7 +3,7 @@
  * defaults are the issue's: 10,000 idle connections over 100 channels.
  */
 import { parseArgs } from 'node:util';
-import { number, UsageError } from './options.js';
+import { numberOption as number, UsageError } from './cli.js';
 import type { ServerKind } from './server-process.js';
 
 export interface IdleMemoryOptions {

@@ -1,6 +1,6 @@
 /** The idle-memory bench's output: a row per measurement, the medians, the ratio, one JSON line. */
 import type { IdleMemoryResult, MemoryPoint } from './idle-memory-run.js';
-import { table } from './report.js';
+import { table } from './format.js';
 
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 const bytes = (value: number) => Math.round(value).toLocaleString('en-US');

@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildMemory } from './child.js';
 import type { IdleMemoryOptions } from './idle-memory-options.js';
-import { median } from './report.js';
+import { median } from './stats.js';
 import { ServerProcess, type ServerKind } from './server-process.js';
 import { Subscribers, type SubscriberTarget } from './subscribers.js';
 

@@ -7,7 +7,7 @@
 import { parseIdleMemoryOptions, usage, type IdleMemoryOptions } from './idle-memory-options.js';
 import { idleMemoryJson, idleMemoryReport } from './idle-memory-report.js';
 import { runIdleMemory } from './idle-memory-run.js';
-import { UsageError } from './options.js';
+import { UsageError } from './cli.js';
 import { killAll } from './server-process.js';
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

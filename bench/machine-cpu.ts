@@ -2,11 +2,15 @@
  * Machine-wide CPU time from /proc/stat, to tell how much of the two cores went to processes
  * other than the bench and its server (a busy neighbour makes any run noisy). Linux only; other
  * systems report nothing.
+ *
+ * Interrupt time (irq, softirq) is left out of "busy": it is charged to no process, and on
+ * loopback it is mostly the kernel passing the bench's own packets, several tenths of a core when
+ * every trigger travels alone (the fixed-rate and REST scenarios), not a neighbour.
  */
 import { readFileSync } from 'node:fs';
 
 export interface MachineCpu {
-  /** Busy and total jiffies summed over all CPUs. */
+  /** Busy (processes and steal, not interrupts) and total jiffies summed over all CPUs. */
   readonly busy: number;
   readonly total: number;
 }
@@ -23,7 +27,8 @@ export function machineCpu(): MachineCpu | undefined {
   const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = fields.reduce((sum, value) => sum + value, 0);
   const idle = fields[3]! + fields[4]!;
-  return { busy: total - idle, total };
+  const interrupts = fields[5]! + fields[6]!;
+  return { busy: total - idle - interrupts, total };
 }
 
 /** Busy CPUs (1 = one core fully busy) between two readings taken `seconds` apart. */

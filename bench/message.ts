@@ -7,23 +7,36 @@
  * the same bytes from either, and the send time is the number just before the closing `}"}`: it
  * is read from the bytes in place, with no string or JSON document per delivery.
  */
-export const benchChannel = 'bench';
 export const benchEvent = 'bench';
+/** The channel of a one-channel run. */
+export const benchChannel = 'bench';
 
-/** The body `pusher.trigger('bench', 'bench', data)` sends, `data` padded to about `dataBytes`. */
-export function triggerBody(seq: number, sentAt: number, dataBytes: number): string {
+/** The name of channel `index` of `channels`: `bench` alone, `bench-0` … `bench-{n-1}` of many. */
+export function channelName(index: number, channels: number): string {
+  return channels === 1 ? benchChannel : `bench-${index}`;
+}
+
+/** The body `pusher.trigger(channel, 'bench', data)` sends, `data` padded to about `dataBytes`. */
+export function triggerBody(
+  seq: number,
+  sentAt: number,
+  dataBytes: number,
+  channel = benchChannel,
+): string {
   const bare = JSON.stringify({ pad: '', seq, sentAt });
   const pad = 'x'.repeat(Math.max(0, dataBytes - bare.length));
   return JSON.stringify({
     name: benchEvent,
-    channels: [benchChannel],
+    channels: [channel],
     data: JSON.stringify({ pad, seq, sentAt }),
   });
 }
 
-const prefix = Buffer.from(
-  JSON.stringify({ event: benchEvent, channel: benchChannel, data: '' }).slice(0, -2),
-);
+/** The bytes every bench frame on `channel` starts with, for {@link isBenchFrame}. */
+export function framePrefix(channel: string): Buffer {
+  return Buffer.from(JSON.stringify({ event: benchEvent, channel, data: '' }).slice(0, -2));
+}
+
 const QUOTE = 0x22;
 const BRACE = 0x7d;
 const DOT = 0x2e;
@@ -31,8 +44,8 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const COLON = 0x3a;
 
-/** True when `bytes[start, end)` is a bench event frame (as opposed to e.g. `pusher:ping`). */
-export function isBenchFrame(bytes: Buffer, start: number, end: number): boolean {
+/** True when `bytes[start, end)` starts with `prefix` (a bench event, not e.g. `pusher:ping`). */
+export function isBenchFrame(bytes: Buffer, start: number, end: number, prefix: Buffer): boolean {
   if (end - start < prefix.length + 3) return false;
   // A loop over 40 bytes beats Buffer#compare, whose native call costs more than the compare.
   for (let i = 0; i < prefix.length; i++) if (bytes[start + i] !== prefix[i]) return false;
@@ -67,10 +80,10 @@ export function readSentAt(bytes: Buffer, start: number, end: number): number {
  * Full check of one delivered frame, done once per run: the envelope and the payload must be
  * exactly what was triggered, so a server that mangles events cannot score.
  */
-export function checkFrame(text: string): string | undefined {
+export function checkFrame(text: string, channel: string): string | undefined {
   try {
     const frame = JSON.parse(text) as { event?: unknown; channel?: unknown; data?: unknown };
-    if (frame.event !== benchEvent || frame.channel !== benchChannel) {
+    if (frame.event !== benchEvent || frame.channel !== channel) {
       return `unexpected envelope: ${text.slice(0, 200)}`;
     }
     if (typeof frame.data !== 'string') return `data is not a string: ${text.slice(0, 200)}`;

@@ -1,111 +1,148 @@
-/** The bench's output: a row per slice, the medians, the ratio against the target, one JSON line. */
-import type { BenchOptions } from './options.js';
+/**
+ * The fan-out bench's output: a row per slice, the medians, the comparison of the two set-ups
+ * (herald over the baseline, or herald with a stalled reader over herald without), one JSON line.
+ */
 import type { SliceResult } from './fanout-run.js';
-import type { ServerKind } from './server-process.js';
+import type { FanoutRun } from './fanout-rounds.js';
+import { int, ms, pct, table } from './format.js';
+import type { BenchOptions } from './options.js';
+import { pairedRatios, slicesOf, type Round } from './rounds.js';
+import { describeStalls } from './stalled-reader.js';
+import { median, medianDefined, round3 } from './stats.js';
 
 /** herald's deliveries/s over the baseline's that the issue asks for; reported, never asserted. */
 export const TARGET_RATIO = 0.85;
+/**
+ * herald's p99 latency with a stalled reader over its p99 without, at most: the stated bound on
+ * what one client that stops reading may cost the others. Reported, never asserted.
+ */
+export const STALL_P99_FACTOR = 1.5;
 /** Other processes' CPU (in cores) above which a slice counts as disturbed. */
 const NOISY_OTHER_CPU = 0.3;
 
-export interface RoundResult extends SliceResult {
-  readonly round: number;
-}
-
 export interface Summary {
-  readonly server: ServerKind;
+  readonly label: string;
   readonly deliveriesPerSecond: number;
   /** Deliveries per second of server CPU time: less sensitive to CPU stolen by neighbours. */
   readonly deliveriesPerCpuSecond: number;
+  readonly triggersPerSecond: number;
   readonly p50: number;
   readonly p99: number;
+  readonly max: number;
 }
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+/** The second set-up over the first (the reference), median over median. */
+export interface Ratios {
+  readonly deliveries: number;
+  readonly deliveriesPerCpu: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly pairedDeliveries: readonly number[];
+  readonly pairedP99: readonly number[];
 }
 
-function summarize(results: readonly RoundResult[], server: ServerKind): Summary {
-  const slices = results.filter((result) => result.server === server);
-  return {
-    server,
-    deliveriesPerSecond: median(slices.map((slice) => slice.deliveriesPerSecond)),
-    deliveriesPerCpuSecond: median(
-      slices.map((slice) => slice.deliveriesPerSecond / slice.serverCpu),
-    ),
-    p50: median(slices.map((slice) => slice.latency.p50)),
-    p99: median(slices.map((slice) => slice.latency.p99)),
-  };
-}
-
-/** herald over baseline within each round: both slices ran seconds apart, under like conditions. */
-function pairedRatios(results: readonly RoundResult[]): number[] {
-  const ratios: number[] = [];
-  const rounds = new Set(results.map((result) => result.round));
-  for (const round of rounds) {
-    const herald = results.find((r) => r.round === round && r.server === 'herald');
-    const baseline = results.find((r) => r.round === round && r.server === 'baseline');
-    if (herald && baseline) ratios.push(herald.deliveriesPerSecond / baseline.deliveriesPerSecond);
-  }
-  return ratios;
-}
-
-interface Comparison {
+export interface Comparison {
   readonly summaries: readonly Summary[];
-  /** Median herald deliveries/s over median baseline deliveries/s: the target's measure. */
-  readonly ratio: number | undefined;
-  readonly pairedRatios: readonly number[];
-  readonly cpuRatio: number | undefined;
+  readonly ratios: Ratios | undefined;
   readonly otherCpu: number | undefined;
 }
 
-function compare(options: BenchOptions, results: readonly RoundResult[]): Comparison {
-  const summaries = options.servers.map((server) => summarize(results, server));
-  const herald = summaries.find((s) => s.server === 'herald');
-  const baseline = summaries.find((s) => s.server === 'baseline');
-  const both = herald !== undefined && baseline !== undefined;
-  const other = results.flatMap((r) => (r.otherCpu === undefined ? [] : [r.otherCpu]));
+function summarize(results: readonly Round<SliceResult>[], label: string): Summary {
+  const slices = slicesOf(results, label);
+  const of = (value: (slice: SliceResult) => number) => median(slices.map(value));
   return {
-    summaries,
-    ratio: both ? herald.deliveriesPerSecond / baseline.deliveriesPerSecond : undefined,
-    pairedRatios: pairedRatios(results),
-    cpuRatio: both ? herald.deliveriesPerCpuSecond / baseline.deliveriesPerCpuSecond : undefined,
-    otherCpu: other.length === 0 ? undefined : median(other),
+    label,
+    deliveriesPerSecond: of((s) => s.deliveriesPerSecond),
+    deliveriesPerCpuSecond: of((s) => s.deliveriesPerSecond / s.serverCpu),
+    triggersPerSecond: of((s) => s.triggersPerSecond),
+    p50: of((s) => s.latency.p50),
+    p99: of((s) => s.latency.p99),
+    max: of((s) => s.latency.max),
   };
 }
 
-const int = (value: number) => Math.round(value).toLocaleString('en-US');
-const ms = (value: number) => value.toFixed(2);
-const pct = (value: number) => `${Math.round(value * 100)}%`;
-
-/** Columns padded to their widest cell: the first two left-aligned, numbers right-aligned. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) =>
-        column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
-      )
-      .join('  ');
-  return [line(header), ...rows.map(line)].join('\n');
+export function compare(run: FanoutRun): Comparison {
+  const { labels, results } = run;
+  const summaries = labels.map((label) => summarize(results, label));
+  const [reference, subject] = summaries;
+  return {
+    summaries,
+    ratios:
+      reference === undefined || subject === undefined
+        ? undefined
+        : {
+            deliveries: subject.deliveriesPerSecond / reference.deliveriesPerSecond,
+            deliveriesPerCpu: subject.deliveriesPerCpuSecond / reference.deliveriesPerCpuSecond,
+            p50: subject.p50 / reference.p50,
+            p99: subject.p99 / reference.p99,
+            pairedDeliveries: pairedRatios(
+              results,
+              subject.label,
+              reference.label,
+              (r) => r.deliveriesPerSecond,
+            ),
+            pairedP99: pairedRatios(results, subject.label, reference.label, (r) => r.latency.p99),
+          },
+    otherCpu: medianDefined(results.map((r) => r.otherCpu)),
+  };
 }
 
-export function report(options: BenchOptions, results: readonly RoundResult[]): string {
-  const { summaries, ratio, pairedRatios, cpuRatio, otherCpu } = compare(options, results);
+export function describeLoad(options: BenchOptions): string {
+  const { subscribers, channels, pacing } = options;
+  const spread =
+    channels === 1
+      ? `${subscribers} subscribers on one channel`
+      : `${channels} channels x ${Math.round(subscribers / channels)} subscribers, ` +
+        'triggers round-robin over the channels';
+  const load =
+    pacing.kind === 'window'
+      ? `up to ${pacing.window} triggers in flight`
+      : `${pacing.perSecond} triggers/s (open loop)`;
+  return `${spread}, ${load}, ${options.dataBytes}-byte data`;
+}
+
+const times = (value: number) => `${value.toFixed(3)}x`;
+const list = (values: readonly number[]) => values.map((v) => v.toFixed(2)).join(' ');
+
+function comparisonLines(options: BenchOptions, run: FanoutRun, ratios: Ratios): string[] {
+  if (options.stalledReader) {
+    const stalls = run.stalls!;
+    const verdict = ratios.p99 <= STALL_P99_FACTOR ? 'PASS' : 'ABOVE BOUND';
+    return [
+      'herald with a stalled reader over herald without (the baseline has no send-buffer cap):',
+      `  deliveries/s ${times(ratios.deliveries)}, p50 ${times(ratios.p50)}, ` +
+        `p99 ${times(ratios.p99)} (bound <= ${STALL_P99_FACTOR}x: ${verdict})`,
+      `  per round: deliveries/s ${list(ratios.pairedDeliveries)}; p99 ${list(ratios.pairedP99)}`,
+      `  ${describeStalls(stalls)}`,
+    ];
+  }
+  if (options.pacing.kind === 'rate') {
+    return [
+      `herald/baseline latency at ${options.pacing.perSecond} triggers/s: ` +
+        `p50 ${times(ratios.p50)}, p99 ${times(ratios.p99)}`,
+      `  per round p99: ${list(ratios.pairedP99)}`,
+    ];
+  }
+  const verdict = ratios.deliveries >= TARGET_RATIO ? 'PASS' : 'BELOW TARGET';
+  return [
+    `herald/baseline deliveries/s: ${times(ratios.deliveries)} ` +
+      `(target >= ${TARGET_RATIO}x: ${verdict})`,
+    `  per round: ${list(ratios.pairedDeliveries)}`,
+    `  per server CPU-second: ${times(ratios.deliveriesPerCpu)}`,
+  ];
+}
+
+export function report(options: BenchOptions, run: FanoutRun): string {
+  const { summaries, ratios, otherCpu } = compare(run);
+  const { results } = run;
   const lines = [
-    `fan-out: ${options.subscribers} subscribers on one channel, up to ${options.window} triggers ` +
-      `in flight, ${options.dataBytes}-byte data; ${options.rounds} round(s) of ` +
-      `${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s measured per server`,
+    `fan-out: ${describeLoad(options)}; ${options.rounds} round(s) of ` +
+      `${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s measured per set-up`,
     '',
     table(
       [
         'round',
-        'server',
+        'set-up',
         'deliveries/s',
         'triggers/s',
         'p50 ms',
@@ -120,7 +157,7 @@ export function report(options: BenchOptions, results: readonly RoundResult[]): 
       ],
       results.map((r) => [
         String(r.round),
-        r.server,
+        r.label,
         int(r.deliveriesPerSecond),
         r.triggersPerSecond.toFixed(1),
         ms(r.latency.p50),
@@ -131,31 +168,33 @@ export function report(options: BenchOptions, results: readonly RoundResult[]): 
         int(r.deliveriesPerSecond / r.serverCpu),
         r.framesPerWrite === undefined ? '-' : r.framesPerWrite.toFixed(2),
         pct(r.benchCpu),
-        r.otherCpu === undefined ? '-' : pct(r.otherCpu),
+        pct(r.otherCpu),
       ]),
     ),
     '',
     `median of ${options.rounds}:`,
     table(
-      ['', 'server', 'deliveries/s', 'p50 ms', 'p99 ms', 'deliveries/CPU-s'],
+      ['', 'set-up', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'deliveries/CPU-s'],
       summaries.map((s) => [
         '',
-        s.server,
+        s.label,
         int(s.deliveriesPerSecond),
         ms(s.p50),
         ms(s.p99),
+        ms(s.max),
         int(s.deliveriesPerCpuSecond),
       ]),
     ),
   ];
-  if (ratio !== undefined) {
-    const verdict = ratio >= TARGET_RATIO ? 'PASS' : 'BELOW TARGET';
-    lines.push(
-      '',
-      `herald/baseline deliveries/s: ${ratio.toFixed(3)}x (target >= ${TARGET_RATIO}x: ${verdict})`,
-      `  per round: ${pairedRatios.map((r) => r.toFixed(2)).join(' ')}`,
-      `  per server CPU-second: ${cpuRatio!.toFixed(3)}x`,
-    );
+  if (ratios !== undefined) lines.push('', ...comparisonLines(options, run, ratios));
+  const { pacing } = options;
+  if (pacing.kind === 'rate') {
+    for (const s of summaries.filter((s) => s.triggersPerSecond < 0.95 * pacing.perSecond)) {
+      lines.push(
+        `warning: ${s.label} got ${s.triggersPerSecond.toFixed(0)} triggers/s, not ` +
+          `${pacing.perSecond}: the load generator fell behind its clock.`,
+      );
+    }
   }
   if (otherCpu !== undefined && otherCpu > NOISY_OTHER_CPU) {
     lines.push(
@@ -172,38 +211,47 @@ export function report(options: BenchOptions, results: readonly RoundResult[]): 
   return lines.join('\n');
 }
 
-/** One line for machines: the medians, the ratio and whether it meets the target. */
-export function jsonSummary(options: BenchOptions, results: readonly RoundResult[]): string {
-  const { summaries, ratio, pairedRatios, cpuRatio, otherCpu } = compare(options, results);
-  const round3 = (value: number) => Math.round(value * 1000) / 1000;
-  return JSON.stringify({
-    bench: 'fanout',
+/** One line for machines: the medians, the ratios and the verdict. */
+export function jsonSummary(options: BenchOptions, run: FanoutRun): Record<string, unknown> {
+  const { summaries, ratios, otherCpu } = compare(run);
+  const { pacing } = options;
+  const closedLoop = pacing.kind === 'window' && !options.stalledReader;
+  return {
+    bench: options.stalledReader ? 'fanout-stalled-reader' : 'fanout',
     subscribers: options.subscribers,
-    window: options.window,
+    channels: options.channels,
+    ...(pacing.kind === 'window' ? { window: pacing.window } : { rate: pacing.perSecond }),
     dataBytes: options.dataBytes,
     warmupSeconds: options.warmupMs / 1000,
     durationSeconds: options.durationMs / 1000,
     rounds: options.rounds,
     ...Object.fromEntries(
       summaries.map((s) => [
-        s.server,
+        s.label,
         {
           deliveriesPerSecond: Math.round(s.deliveriesPerSecond),
           deliveriesPerCpuSecond: Math.round(s.deliveriesPerCpuSecond),
+          triggersPerSecond: round3(s.triggersPerSecond),
           p50Ms: round3(s.p50),
           p99Ms: round3(s.p99),
+          maxMs: round3(s.max),
         },
       ]),
     ),
-    ...(ratio === undefined
+    ...(ratios === undefined
       ? {}
       : {
-          ratio: round3(ratio),
-          pairedRatios: pairedRatios.map(round3),
-          cpuRatio: round3(cpuRatio!),
-          target: TARGET_RATIO,
-          pass: ratio >= TARGET_RATIO,
+          ratio: round3(ratios.deliveries),
+          pairedRatios: ratios.pairedDeliveries.map(round3),
+          cpuRatio: round3(ratios.deliveriesPerCpu),
+          p50Ratio: round3(ratios.p50),
+          p99Ratio: round3(ratios.p99),
+          ...(closedLoop ? { target: TARGET_RATIO, pass: ratios.deliveries >= TARGET_RATIO } : {}),
+          ...(options.stalledReader
+            ? { p99Bound: STALL_P99_FACTOR, pass: ratios.p99 <= STALL_P99_FACTOR }
+            : {}),
         }),
+    ...(run.stalls === undefined ? {} : { stalledReaders: run.stalls }),
     otherCpu: otherCpu === undefined ? null : round3(otherCpu),
-  });
+  };
 }

@@ -4,7 +4,9 @@
  * an error or Ctrl-C in the bench still stops each one by its PID.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildMemory, ChildStats, FromChild, ServerHandle, ToChild } from './child.js';
+import { pinServer } from './pinning.js';
 
 export type ServerKind = 'baseline' | 'herald';
 
@@ -29,6 +31,9 @@ const READY_TIMEOUT_MS = 15_000;
 const STATS_TIMEOUT_MS = 5_000;
 /** A heap snapshot of a process holding thousands of sockets takes seconds on a busy machine. */
 const SNAPSHOT_TIMEOUT_MS = 120_000;
+/** A server whose event loop was busy less than this share of a settle interval is idle. */
+const IDLE_LOOP = 0.05;
+const SETTLE_INTERVAL_MS = 100;
 
 export class ServerProcess {
   readonly kind: ServerKind;
@@ -102,6 +107,13 @@ export class ServerProcess {
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
+    // Pinned once ready: every thread it started so far moves, later ones inherit the mask.
+    try {
+      pinServer(child.pid!);
+    } catch (error) {
+      process.kill(child.pid!, 'SIGKILL');
+      throw error;
+    }
     return new ServerProcess(kind, child, exited, ready);
   }
 
@@ -141,6 +153,24 @@ export class ServerProcess {
         reject(new Error(`${this.kind} server is gone: ${error.message}`));
       });
     });
+  }
+
+  /**
+   * Resolves once the server's event loop is idle (busy under 5% of 100 ms), e.g. after many
+   * connections closed, so the work they leave behind does not land in the next slice. Gives up
+   * quietly after `timeoutMs`: a server that stays busy is then measured as it is.
+   */
+  async settle(timeoutMs = 5_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    let before = await this.stats();
+    while (performance.now() < deadline) {
+      await sleep(SETTLE_INTERVAL_MS);
+      const after = await this.stats();
+      const active = after.loopActiveMs - before.loopActiveMs;
+      const wall = active + after.loopIdleMs - before.loopIdleMs;
+      if (wall > 0 && active / wall < IDLE_LOOP) return;
+      before = after;
+    }
   }
 
   /** Asks for a graceful stop; kills the process by PID if it has not exited by `timeoutMs`. */

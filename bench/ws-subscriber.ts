@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { benchChannel, checkFrame, isBenchFrame, readSentAt } from './message.js';
+import { benchChannel, checkFrame, framePrefix, isBenchFrame, readSentAt } from './message.js';
 
 /** Where deliveries go. Called once per delivered frame, so it must be cheap. */
 export interface DeliverySink {
@@ -24,17 +24,29 @@ export interface DeliverySink {
 export interface SubscriberTarget {
   readonly port: number;
   readonly path: string;
-  /** Do the Pusher handshake: await `connection_established`, subscribe, await success. */
-  readonly pusher: boolean;
-  /** The channel the Pusher handshake subscribes to (default: the bench channel). */
+  /** The channel whose events this subscriber receives (default `bench`, a one-channel run's). */
   readonly channel?: string;
+  /**
+   * Do the Pusher handshake: await `connection_established`, subscribe to `channel`, await
+   * success. Without it the subscriber is ready once upgraded (the baseline's unrouted path).
+   */
+  readonly pusher: boolean;
+}
+
+/** The server ended the connection: a `pusher:error` with a code, or a close frame. */
+export class ServerClosedError extends Error {
+  override readonly name = 'ServerClosedError';
+  readonly code: number;
+
+  constructor(code: number, reason: string) {
+    super(`server closed: ${code} ${reason}`);
+    this.code = code;
+  }
 }
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const Opcode = { text: 1, close: 8, ping: 9, pong: 10 } as const;
 
-const subscribeFrame = (channel: string) =>
-  JSON.stringify({ event: 'pusher:subscribe', data: { auth: '', channel } });
 const pongFrame = JSON.stringify({ event: 'pusher:pong', data: {} });
 
 /** A final, masked client frame (RFC 6455 §5.3 requires masking from clients). */
@@ -64,6 +76,8 @@ export class WsSubscriber {
   readonly #socket: Socket;
   readonly #target: SubscriberTarget;
   readonly #accept: string;
+  readonly #channel: string;
+  readonly #prefix: Buffer;
   #upgraded = false;
   #pending: Buffer | undefined;
   #received = 0;
@@ -74,6 +88,8 @@ export class WsSubscriber {
   private constructor(socket: Socket, target: SubscriberTarget, key: string) {
     this.#socket = socket;
     this.#target = target;
+    this.#channel = target.channel ?? benchChannel;
+    this.#prefix = framePrefix(this.#channel);
     this.#accept = createHash('sha1')
       .update(key + GUID)
       .digest('base64');
@@ -129,6 +145,23 @@ export class WsSubscriber {
     this.#sink = sink;
   }
 
+  /**
+   * Stops reading: the kernel's buffers fill, then the server's. What the server does about a
+   * client that does not read is what the stalled-reader bench measures.
+   */
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  /** Bytes read from the socket so far. */
+  get bytesRead(): number {
+    return this.#socket.bytesRead;
+  }
+
   /** Cuts the connection (no close handshake: the run is over); resolves when it is gone. */
   close(): Promise<void> {
     this.#closing = true;
@@ -143,7 +176,12 @@ export class WsSubscriber {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#ready !== undefined) this.#ready(error);
-    else this.#sink?.fail(new Error(`a subscriber lost its connection: ${error.message}`));
+    else {
+      const lost = new Error(`a subscriber lost its connection: ${error.message}`, {
+        cause: error,
+      });
+      this.#sink?.fail(lost);
+    }
   }
 
   #read(buffer: Buffer, length: number): void {
@@ -224,12 +262,17 @@ export class WsSubscriber {
 
   #frame(opcode: number, data: Buffer, start: number, end: number, now: number): void {
     const sink = this.#sink;
-    if (opcode === Opcode.text && sink !== undefined && isBenchFrame(data, start, end)) {
+    if (
+      opcode === Opcode.text &&
+      sink !== undefined &&
+      isBenchFrame(data, start, end, this.#prefix)
+    ) {
       const sentAt = readSentAt(data, start, end);
       if (this.#received === 0 || Number.isNaN(sentAt)) {
         const text = data.toString('utf8', start, end);
         const problem =
-          checkFrame(text) ?? (Number.isNaN(sentAt) ? 'unreadable send time' : undefined);
+          checkFrame(text, this.#channel) ??
+          (Number.isNaN(sentAt) ? 'unreadable send time' : undefined);
         if (problem !== undefined)
           return sink.fail(new Error(`${problem} in ${text.slice(0, 200)}`));
       }
@@ -246,9 +289,7 @@ export class WsSubscriber {
         return;
       case Opcode.close: {
         const code = end - start >= 2 ? data.readUInt16BE(start) : 1005;
-        return this.#lost(
-          new Error(`server closed: ${code} ${data.toString('utf8', start + 2, end)}`),
-        );
+        return this.#lost(new ServerClosedError(code, data.toString('utf8', start + 2, end)));
       }
       default:
         return this.#protocolError(`unexpected opcode ${opcode}`);
@@ -257,15 +298,25 @@ export class WsSubscriber {
 
   /** Pusher frames other than bench events: the handshake, pings, and errors. */
   #control(text: string): void {
-    const frame = JSON.parse(text) as { event?: string };
+    const frame = JSON.parse(text) as {
+      event?: string;
+      data?: { code?: number; message?: string };
+    };
     if (this.#ready !== undefined && this.#target.pusher) {
       if (frame.event === 'pusher:connection_established') {
-        return this.#sendText(subscribeFrame(this.#target.channel ?? benchChannel));
+        const subscribe = { event: 'pusher:subscribe', data: { auth: '', channel: this.#channel } };
+        return this.#sendText(JSON.stringify(subscribe));
       }
       if (frame.event === 'pusher_internal:subscription_succeeded') return this.#ready();
     }
     // herald probes a silent connection after its activity timeout (PROTOCOL.md §1.5).
     if (frame.event === 'pusher:ping') return this.#sendText(pongFrame);
+    // A server-initiated close announces its code first (PROTOCOL.md §1.7).
+    if (frame.event === 'pusher:error' && typeof frame.data?.code === 'number') {
+      this.#lost(new ServerClosedError(frame.data.code, frame.data.message ?? ''));
+      this.#socket.destroy();
+      return;
+    }
     this.#protocolError(`unexpected frame: ${text.slice(0, 200)}`);
   }
 
