@@ -21,7 +21,7 @@ export const usage = `Usage: node dist/bench/suite.js [options]   (or: npm run b
   --rate N          triggers/s of the fixed-rate scenario    (BENCH_RATE, default 50)
   --connections N   connections per connection-rate slice    (BENCH_CONNECTIONS, default 2000)
   --idle-connections N  idle connections per server, idle memory (BENCH_IDLE_CONNECTIONS, default 10000)
-  --churn-cycles N  cycles of the churn scenario             (BENCH_CHURN_CYCLES, default 20000)
+  --churn-cycles N  cycles of the churn scenario             (BENCH_CHURN_CYCLES, default 100000)
   --redis-url URL   Redis of the two-node scenario (BENCH_REDIS_URL, default redis://127.0.0.1:6379)
   --pin MODE        auto: pin processes to cores with taskset; off  (BENCH_PIN, default auto)
   --only IDS        comma-separated scenario ids (default: all)
@@ -78,7 +78,7 @@ export function parseSuiteOptions(
       ),
     ),
     churnCycles: Math.round(
-      numberOption('churn-cycles', pick('churn-cycles', 'BENCH_CHURN_CYCLES'), 20_000, 100, 1e6),
+      numberOption('churn-cycles', pick('churn-cycles', 'BENCH_CHURN_CYCLES'), 100_000, 100, 1e6),
     ),
     redisUrl,
     pin: parsePin(pick('pin', 'BENCH_PIN')),

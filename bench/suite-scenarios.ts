@@ -318,7 +318,7 @@ export const scenarios: readonly Scenario[] = [
     title: 'connection churn',
     async run(context) {
       const result = await runChurn({ ...churnDefaults, cycles: context.churnCycles });
-      const { rssSlope, heapSlope, handles, timers, flat, back } = verdict(result);
+      const { rssPeakGrowth, heapSlope, handles, timers, flat, back } = verdict(result);
       const alone = { reference: 'herald at the start' };
       return {
         otherCpu: undefined,
@@ -331,8 +331,8 @@ export const scenarios: readonly Scenario[] = [
             decimals: 1,
           },
           {
-            measure: 'RSS slope, bytes per cycle (2nd half)',
-            herald: rssSlope,
+            measure: 'RSS peak, 2nd half over 1st, MB',
+            herald: rssPeakGrowth / 2 ** 20,
             baseline: undefined,
             decimals: 1,
           },
