@@ -50,7 +50,7 @@ export function parseRedisUrl(raw: string | undefined): string {
  * `options.pin` says, then runs `main`. A bad option prints the error and the usage and exits 2;
  * a failed run stops every server process and exits 1.
  */
-export function runBench<T extends { readonly pin: PinSetting }>(
+export function runBench<T extends object>(
   parse: (argv: readonly string[], env: NodeJS.ProcessEnv) => T | undefined,
   usage: string,
   main: (options: T) => Promise<void>,
@@ -79,8 +79,12 @@ export function runBench<T extends { readonly pin: PinSetting }>(
     process.stdout.write(`${usage}\n`);
     return;
   }
-  usePinning(options.pin);
-  process.stderr.write(`${describePinning()}\n`);
+  // Benches that pin nothing (one process measured at a time, memory or churn) leave it out.
+  const { pin } = options as { readonly pin?: PinSetting };
+  if (pin !== undefined) {
+    usePinning(pin);
+    process.stderr.write(`${describePinning()}\n`);
+  }
   main(options).catch((error: unknown) => {
     killAll();
     process.stderr.write(`\nbench failed: ${(error as Error).stack ?? String(error)}\n`);
