@@ -64,6 +64,29 @@ export interface LifecycleEvents {
 }
 
 export type LifecycleName = keyof LifecycleEvents;
+
+/** Every event name once; the type makes the list complete. */
+const everyName: { readonly [K in LifecycleName]: true } = {
+  connection_opened: true,
+  connection_closed: true,
+  connection_refused: true,
+  subscribed: true,
+  subscription_failed: true,
+  unsubscribed: true,
+  channel_occupied: true,
+  channel_vacated: true,
+  client_event: true,
+  member_added: true,
+  member_removed: true,
+  cache_miss: true,
+  subscription_count: true,
+  signed_in: true,
+  api_message: true,
+  delivered: true,
+};
+
+/** The names of every lifecycle event, in declaration order (for listening to all of them). */
+export const lifecycleNames = Object.keys(everyName) as readonly LifecycleName[];
 type Listener<K extends LifecycleName> = (event: LifecycleEvents[K]) => void;
 
 export class Lifecycle {

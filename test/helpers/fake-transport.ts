@@ -13,7 +13,12 @@ import { appSchema, type AppOptions } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Connection } from '../../src/core/connection.js';
 import { Hub, type HubOptions } from '../../src/core/hub.js';
-import { Lifecycle, type LifecycleEvents, type LifecycleName } from '../../src/core/lifecycle.js';
+import {
+  Lifecycle,
+  lifecycleNames,
+  type LifecycleEvents,
+  type LifecycleName,
+} from '../../src/core/lifecycle.js';
 import { silentLog } from '../../src/core/log.js';
 import { SharedFrame, type Frame, type Transport } from '../../src/core/transport.js';
 import { memoryScaling } from '../../src/scaling/memory/index.js';
@@ -85,23 +90,8 @@ export type RecordedEvent = {
   [K in LifecycleName]: { readonly name: K; readonly event: LifecycleEvents[K] };
 }[LifecycleName];
 
-const lifecycleNames: readonly LifecycleName[] = [
-  'connection_opened',
-  'connection_closed',
-  'connection_refused',
-  'subscribed',
-  'subscription_failed',
-  'unsubscribed',
-  'channel_occupied',
-  'channel_vacated',
-  'client_event',
-  'member_added',
-  'member_removed',
-  'cache_miss',
-  'subscription_count',
-  'signed_in',
-  'api_message',
-];
+/** Recorded by default: all but `delivered`, the per-broadcast count only metrics read. */
+const recordedNames = lifecycleNames.filter((name) => name !== 'delivered');
 
 export interface TestHub {
   readonly hub: Hub;
@@ -149,7 +139,7 @@ export function createTestHub(options: TestHubOptions = {}): TestHub {
   const listenerErrors: unknown[] = [];
   const lifecycle = new Lifecycle((error) => listenerErrors.push(error));
   const events: RecordedEvent[] = [];
-  for (const name of options.record ?? lifecycleNames) {
+  for (const name of options.record ?? recordedNames) {
     lifecycle.on(name, (event) => events.push({ name, event } as RecordedEvent));
   }
   const hub = new Hub({
