@@ -10,6 +10,7 @@ import { environmentVariables, parseInteger } from '../config/loader.js';
 import { appsOf, ConfigError, type HeraldConfig } from '../config/schema.js';
 import { urlHost } from '../apps/client-options.js';
 import { reachableHost } from '../testing/client-config.js';
+import { integerArgument } from './flags.js';
 import {
   checkReachable,
   checkReady,
@@ -25,12 +26,6 @@ export const DEFAULT_TIMEOUT_SECONDS = 5;
 
 const envOf = (option: keyof typeof environmentVariables) =>
   environmentVariables[option].names.join(', ');
-
-function integerArgument(text: string): number {
-  const value = parseInteger(text);
-  if (value === undefined) throw new InvalidArgumentError('expected an integer.');
-  return value;
-}
 
 function secondsArgument(text: string): number {
   const value = parseInteger(text);

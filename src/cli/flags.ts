@@ -142,7 +142,8 @@ export const startFlags: readonly Flag[] = [
   },
 ];
 
-function integerArgument(text: string): number {
+/** Commander's parser for an integer flag value (`--port 60x1` is refused, naming the flag). */
+export function integerArgument(text: string): number {
   const value = parseInteger(text);
   if (value === undefined) throw new InvalidArgumentError('expected an integer.');
   return value;

@@ -3,7 +3,7 @@
  * writes through its {@link Transport}. The fields are few and flat on purpose: idle connections
  * are the bulk of a server's memory.
  */
-import { closeMessage, type CloseCode } from '../protocol/errors.js';
+import { closeMessageOf, type CloseCode } from '../protocol/errors.js';
 import { errorFrame, type MemberWire } from '../protocol/frames.js';
 import type { App } from '../apps/app.js';
 import type { Frame, Transport } from './transport.js';
@@ -22,22 +22,6 @@ export interface SignedInUser {
   readonly userInfo: string | undefined;
   /** At most the app's watchlist limit of user ids. */
   readonly watchlist: readonly string[];
-}
-
-const knownMessages: Readonly<Partial<Record<number, string>>> = closeMessage;
-
-/** Throws a RangeError unless `code` is one of the table's or any other of 4000–4999. */
-export function checkCloseCode(code: number): void {
-  if (knownMessages[code] !== undefined) return;
-  if (!Number.isInteger(code) || code < 4000 || code > 4999) {
-    throw new RangeError(`Close code ${code} is outside 4000–4999`);
-  }
-}
-
-/** The table's message for `code`, or a generic one for other codes of 4000–4999. */
-export function closeMessageOf(code: number): string {
-  checkCloseCode(code);
-  return knownMessages[code] ?? 'Closed by the server';
 }
 
 export class Connection {

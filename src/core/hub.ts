@@ -4,7 +4,13 @@
  * cluster-wide facts behind the scaling interfaces and reports through {@link Lifecycle}.
  */
 import type { App, AppRegistry } from '../apps/app.js';
-import { CloseCode, ProtocolError, SubscriptionError } from '../protocol/errors.js';
+import {
+  CloseCode,
+  ProtocolError,
+  SubscriptionError,
+  checkCloseCode,
+  closeMessageOf,
+} from '../protocol/errors.js';
 import { parseConnectionRequest } from '../protocol/connection-request.js';
 import {
   channelEventFrame,
@@ -28,7 +34,7 @@ import type {
 } from '../scaling/types.js';
 import type { Holdings, Orphans } from '../scaling/node-registry.js';
 import type { Clock } from './clock.js';
-import { Connection, checkCloseCode, closeMessageOf, type ConnectionOwner } from './connection.js';
+import { Connection, type ConnectionOwner } from './connection.js';
 import { Channels } from './channels.js';
 import { acceptClientEvent } from './client-events.js';
 import type { Lifecycle } from './lifecycle.js';

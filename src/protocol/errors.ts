@@ -108,3 +108,19 @@ export class ApiError extends Error {
     super(message);
   }
 }
+
+const knownMessages: Readonly<Partial<Record<number, string>>> = closeMessage;
+
+/** Throws a RangeError unless `code` is one of the table's or any other of 4000–4999. */
+export function checkCloseCode(code: number): void {
+  if (knownMessages[code] !== undefined) return;
+  if (!Number.isInteger(code) || code < 4000 || code > 4999) {
+    throw new RangeError(`Close code ${code} is outside 4000–4999`);
+  }
+}
+
+/** The table's message for `code`, or a generic one for other codes of 4000–4999. */
+export function closeMessageOf(code: number): string {
+  checkCloseCode(code);
+  return knownMessages[code] ?? 'Closed by the server';
+}

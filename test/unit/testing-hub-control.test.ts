@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCloseCode, closeMessageOf } from '../../src/core/connection.js';
+import { checkCloseCode, closeMessageOf } from '../../src/protocol/errors.js';
 import { createTestHub, flush } from '../helpers/fake-transport.js';
 
 const errorFrames = (texts: string[]) =>
