@@ -13,20 +13,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Channel } from 'pusher-js';
 import { killAll, runHerald } from '../helpers/cli.js';
-import { Cluster, eventually, settleWebhooks, type ClusterNode } from '../helpers/cluster.js';
-import { eventsOf, subscribe } from '../helpers/pusher-js.js';
 import {
-  AuthClients,
-  itemsBefore,
-  signin,
-  triggerMarker,
-  watchlistOf,
-  type Identity,
-} from '../helpers/auth.js';
+  Cluster,
+  NodeClients,
+  eventually,
+  settleWebhooks,
+  type ClusterNode,
+} from '../helpers/cluster.js';
+import { eventsOf, subscribe } from '../helpers/pusher-js.js';
+import { itemsBefore, signin, triggerMarker, watchlistOf, type Identity } from '../helpers/auth.js';
 import { freePort } from '../helpers/redis.js';
 import { get } from '../helpers/rest.js';
 import { WebhookReceiver, type ReceivedEvent } from '../helpers/webhook-receiver.js';
-import { RawClients, type RawClient } from '../helpers/ws-client.js';
+import type { RawClient } from '../helpers/ws-client.js';
 
 const NODE_TIMEOUT_S = 2;
 /**
@@ -44,19 +43,14 @@ describe('a node killed with SIGKILL', () => {
   let receiver: WebhookReceiver;
   const dir = mkdtempSync(join(tmpdir(), 'herald-cluster-'));
   const run = randomUUID().slice(0, 8);
-  const groups: AuthClients[] = [];
-  const raws: RawClients[] = [];
+  const clients = new NodeClients();
 
   async function clientOn(node: ClusterNode, identity: Identity) {
-    const clients = new AuthClients(node, node.sdk);
-    groups.push(clients);
-    return clients.connect(identity);
+    return clients.auth(node).connect(identity);
   }
 
   async function rawOn(node: ClusterNode): Promise<RawClient> {
-    const clients = new RawClients(node);
-    raws.push(clients);
-    return clients.connect({ key: node.app.key });
+    return clients.raw(node).connect({ key: node.app.key });
   }
 
   async function json(node: ClusterNode, path: string, params: Record<string, string> = {}) {
@@ -76,10 +70,7 @@ describe('a node killed with SIGKILL', () => {
     });
     [A, B, C] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
   });
-  afterEach(async () => {
-    for (const group of groups.splice(0)) group.disconnectAll();
-    await Promise.all(raws.splice(0).map((clients) => clients.closeAll()));
-  });
+  afterEach(() => clients.closeAll());
   after(async () => {
     try {
       await cluster?.stop();

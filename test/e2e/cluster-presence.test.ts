@@ -14,6 +14,7 @@ import type { Channel } from 'pusher-js';
 import { killAll } from '../helpers/cli.js';
 import {
   Cluster,
+  NodeClients,
   eventually,
   settleWebhooks,
   webhookEvent,
@@ -21,7 +22,6 @@ import {
 } from '../helpers/cluster.js';
 import { eventsOf, nextEvent, subscribe, type PusherJs } from '../helpers/pusher-js.js';
 import {
-  AuthClients,
   itemsBefore,
   membersOf,
   nextWithMetadata,
@@ -30,7 +30,6 @@ import {
 } from '../helpers/auth.js';
 import { get } from '../helpers/rest.js';
 import { WebhookReceiver, type ReceivedEvent } from '../helpers/webhook-receiver.js';
-import { RawClients } from '../helpers/ws-client.js';
 
 const ANN = { user_id: 'ann', user_info: { name: 'Ann' } } as const;
 const BOB = { user_id: 'bob', user_info: { name: 'Bob' } } as const;
@@ -57,14 +56,11 @@ describe('presence and webhooks on a cluster of three nodes', () => {
   const run = randomUUID().slice(0, 8);
   let names = 0;
   const fresh = (base: string) => `${base}-${run}-${++names}`;
-  const groups: AuthClients[] = [];
-  const raws: RawClients[] = [];
+  const opened = new NodeClients();
 
   /** A pusher-js client on `node` that joins presence channels as `member`. */
   async function memberOn(node: ClusterNode, member: PresenceMember): Promise<PusherJs> {
-    const clients = new AuthClients(node, node.sdk);
-    groups.push(clients);
-    return clients.connect({ member });
+    return opened.auth(node).connect({ member });
   }
 
   async function joinOn(node: ClusterNode, member: PresenceMember, channel: string) {
@@ -108,10 +104,7 @@ describe('presence and webhooks on a cluster of three nodes', () => {
     nodes = cluster.nodes;
     [A, B, C] = nodes as [ClusterNode, ClusterNode, ClusterNode];
   });
-  afterEach(async () => {
-    for (const group of groups.splice(0)) group.disconnectAll();
-    await Promise.all(raws.splice(0).map((clients) => clients.closeAll()));
-  });
+  afterEach(() => opened.closeAll());
   after(async () => {
     try {
       await cluster?.stop();
@@ -181,11 +174,7 @@ describe('presence and webhooks on a cluster of three nodes', () => {
 
   it('a public channel is occupied by its first subscriber anywhere and vacated after its last', async () => {
     const channel = fresh('lobby');
-    const clients = nodes.map((node) => {
-      const raw = new RawClients(node);
-      raws.push(raw);
-      return raw;
-    });
+    const clients = nodes.map((node) => opened.raw(node));
     const [onA, onB, onC] = await Promise.all(
       nodes.map((node, i) => clients[i]!.connect({ key: node.app.key })),
     );
@@ -244,12 +233,8 @@ describe('the vacate delay on a cluster', () => {
       args: ['--webhook-url', receiver.url, '--config', config],
     });
     const [A, B] = cluster.nodes as [ClusterNode, ClusterNode];
-    const groups: AuthClients[] = [];
-    const memberOn = (node: ClusterNode) => {
-      const clients = new AuthClients(node, node.sdk);
-      groups.push(clients);
-      return clients.connect({ member: ANN });
-    };
+    const tabs = new NodeClients();
+    const memberOn = (node: ClusterNode) => tabs.auth(node).connect({ member: ANN });
     try {
       const channel = `presence-reload-${randomUUID().slice(0, 8)}`;
       const first = await memberOn(A);
@@ -266,7 +251,7 @@ describe('the vacate delay on a cluster', () => {
       await settleWebhooks(receiver, [B]);
       return summary(receiver.events.items, channel);
     } finally {
-      for (const group of groups) group.disconnectAll();
+      await tabs.closeAll();
       await cluster.stop();
       await receiver.close();
       killAll();

@@ -11,15 +11,14 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { killAll } from '../helpers/cli.js';
-import { Cluster, WARN_LEVEL, eventually, type ClusterNode } from '../helpers/cluster.js';
 import {
-  PusherJsClients,
-  nextEvent,
-  statesOf,
-  subscribe,
-  type PusherJs,
-} from '../helpers/pusher-js.js';
-import { AuthClients } from '../helpers/auth.js';
+  Cluster,
+  NodeClients,
+  WARN_LEVEL,
+  eventually,
+  type ClusterNode,
+} from '../helpers/cluster.js';
+import { nextEvent, statesOf, subscribe, type PusherJs } from '../helpers/pusher-js.js';
 import { RawClients } from '../helpers/ws-client.js';
 import { REDIS_URL, RedisServer, hasRedisServer, inspector, removeKeys } from '../helpers/redis.js';
 import { RedisRelay } from '../helpers/redis-relay.js';
@@ -36,18 +35,14 @@ describe(
     let cluster: Cluster;
     let A: ClusterNode;
     let B: ClusterNode;
-    const groups: Array<PusherJsClients | AuthClients> = [];
+    const clients = new NodeClients();
 
     async function pusherOn(node: ClusterNode): Promise<PusherJs> {
-      const clients = new PusherJsClients(node);
-      groups.push(clients);
-      return clients.connect();
+      return clients.pusherJs(node).connect();
     }
 
     async function memberOn(node: ClusterNode, userId: string): Promise<PusherJs> {
-      const clients = new AuthClients(node, node.sdk);
-      groups.push(clients);
-      return clients.connect({ member: { user_id: userId } });
+      return clients.auth(node).connect({ member: { user_id: userId } });
     }
 
     async function usersOf(node: ClusterNode, channel: string): Promise<string[]> {
@@ -79,9 +74,7 @@ describe(
       cluster = await Cluster.start({ nodes: 2, redisUrl: server.url, nodeTimeout: 2 });
       [A, B] = cluster.nodes as [ClusterNode, ClusterNode];
     });
-    afterEach(() => {
-      for (const group of groups.splice(0)) group.disconnectAll();
-    });
+    afterEach(() => clients.closeAll());
     after(async () => {
       try {
         await cluster?.stop();
@@ -213,7 +206,7 @@ describe('a cluster cut from a Redis that keeps its data', () => {
   let cluster: Cluster;
   let A: ClusterNode;
   let B: ClusterNode;
-  const groups: Array<PusherJsClients | AuthClients> = [];
+  const clients = new NodeClients();
 
   before(async () => {
     relay = await RedisRelay.start(REDIS_URL);
@@ -229,7 +222,7 @@ describe('a cluster cut from a Redis that keeps its data', () => {
   });
   after(async () => {
     try {
-      for (const group of groups) group.disconnectAll();
+      await clients.closeAll();
       await cluster?.stop();
       await relay?.close();
       // The relay leads to the machine's Redis, which the cluster does not know to clean.
@@ -241,11 +234,8 @@ describe('a cluster cut from a Redis that keeps its data', () => {
 
   it('leaves and joins made during the cut are recorded once Redis is reachable again', async () => {
     const desk = 'presence-desk';
-    const memberOn = async (node: ClusterNode, userId: string) => {
-      const clients = new AuthClients(node, node.sdk);
-      groups.push(clients);
-      return clients.connect({ member: { user_id: userId } });
-    };
+    const memberOn = (node: ClusterNode, userId: string) =>
+      clients.auth(node).connect({ member: { user_id: userId } });
     const ann = await memberOn(A, 'ann');
     await subscribe(ann, desk);
     const bob = await memberOn(B, 'bob');
@@ -269,9 +259,7 @@ describe('a cluster cut from a Redis that keeps its data', () => {
     ]);
     ann.disconnect();
     await A.lineAfter(from.A, (line) => line.msg === 'presence leave failed', 'ann’s leave');
-    const newcomer = new PusherJsClients(A);
-    groups.push(newcomer);
-    await subscribe(await newcomer.connect(), 'desk-feed');
+    await subscribe(await clients.pusherJs(A).connect(), 'desk-feed');
     relay.mend();
     await Promise.all([
       A.lineAfter(from.A, (line) => line.msg === RESTORED, 'the return'),

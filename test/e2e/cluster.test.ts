@@ -9,24 +9,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Channel } from 'pusher-js';
 import { killAll } from '../helpers/cli.js';
-import { Cluster, eventually, type ClusterNode } from '../helpers/cluster.js';
-import {
-  PusherJsClients,
-  eventsOf,
-  nextEvent,
-  subscribe,
-  type PusherJs,
-} from '../helpers/pusher-js.js';
-import {
-  AuthClients,
-  itemsBefore,
-  rawSignin,
-  signin,
-  triggerMarker,
-  userEventsOf,
-} from '../helpers/auth.js';
+import { Cluster, NodeClients, eventually, type ClusterNode } from '../helpers/cluster.js';
+import { eventsOf, nextEvent, subscribe, type PusherJs } from '../helpers/pusher-js.js';
+import { itemsBefore, rawSignin, signin, triggerMarker, userEventsOf } from '../helpers/auth.js';
+import type { AuthClients } from '../helpers/auth.js';
 import { get } from '../helpers/rest.js';
-import { RawClients, type RawClient } from '../helpers/ws-client.js';
+import type { RawClient } from '../helpers/ws-client.js';
 
 describe('a cluster of three nodes', () => {
   let cluster: Cluster;
@@ -39,14 +27,11 @@ describe('a cluster of three nodes', () => {
   /** A name no other test (or earlier run sharing the Redis) uses. */
   const fresh = (base: string) => `${base}-${run}-${++names}`;
 
-  const groups: Array<PusherJsClients | AuthClients> = [];
-  const raws: RawClients[] = [];
+  const clients = new NodeClients();
 
   /** A connected pusher-js client of `node` whose private subscriptions are signed. */
   async function pusherOn(node: ClusterNode): Promise<PusherJs> {
-    const clients = new PusherJsClients(node, { authorizer: node.sdk });
-    groups.push(clients);
-    return clients.connect();
+    return clients.pusherJs(node).connect();
   }
 
   /** Connects a client on each node and subscribes it to `channel`. */
@@ -58,15 +43,11 @@ describe('a cluster of three nodes', () => {
   }
 
   function authOn(node: ClusterNode): AuthClients {
-    const clients = new AuthClients(node, node.sdk);
-    groups.push(clients);
-    return clients;
+    return clients.auth(node);
   }
 
   function rawOn(node: ClusterNode): Promise<RawClient> {
-    const clients = new RawClients(node);
-    raws.push(clients);
-    return clients.connect({ key: node.app.key });
+    return clients.raw(node).connect({ key: node.app.key });
   }
 
   /** The events `channel` emitted before a marker triggered now through `through`. */
@@ -87,10 +68,7 @@ describe('a cluster of three nodes', () => {
     nodes = cluster.nodes;
     [A, B, C] = nodes as [ClusterNode, ClusterNode, ClusterNode];
   });
-  afterEach(async () => {
-    for (const group of groups.splice(0)) group.disconnectAll();
-    await Promise.all(raws.splice(0).map((clients) => clients.closeAll()));
-  });
+  afterEach(() => clients.closeAll());
   after(async () => {
     try {
       await cluster?.stop();

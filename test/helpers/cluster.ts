@@ -12,6 +12,8 @@ import { spawnHerald, type Exit, type HeraldProcess, type LogLine } from './cli.
 import { REDIS_URL, removeKeys, testPrefix } from './redis.js';
 import { send } from './rest.js';
 import type { ReceivedEvent, WebhookReceiver } from './webhook-receiver.js';
+import { AuthClients } from './auth.js';
+import { PusherJsClients } from './pusher-js.js';
 import { RawClients, WAIT_MS } from './ws-client.js';
 
 /** pino's numeric levels: lines at or above this one are warnings and errors. */
@@ -278,4 +280,37 @@ export async function settleWebhooks(
       }
     }),
   );
+}
+
+/**
+ * The clients a cluster test opens on its nodes (pusher-js signed by the node's SDK, the
+ * auth-aware ones, raw sockets), so one `closeAll()` after each test closes them all.
+ */
+export class NodeClients {
+  readonly #groups: Array<{ disconnectAll(): void }> = [];
+  readonly #raws: RawClients[] = [];
+
+  pusherJs(node: ClusterNode): PusherJsClients {
+    return this.#keep(new PusherJsClients(node, { authorizer: node.sdk }));
+  }
+
+  auth(node: ClusterNode): AuthClients {
+    return this.#keep(new AuthClients(node, node.sdk));
+  }
+
+  raw(node: ClusterNode): RawClients {
+    const clients = new RawClients(node);
+    this.#raws.push(clients);
+    return clients;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const group of this.#groups.splice(0)) group.disconnectAll();
+    await Promise.all(this.#raws.splice(0).map((clients) => clients.closeAll()));
+  }
+
+  #keep<T extends { disconnectAll(): void }>(group: T): T {
+    this.#groups.push(group);
+    return group;
+  }
 }
